@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+// Backprop: neural networks trained by backpropagation on the CPU, on pluggable backends.
+//
+// No target of the library product uses `unsafeFlags`, so another package can depend on
+// Backprop by version. SIMD is chosen at run time inside CKernels; threads come from libomp
+// through its runtime entry points (the `OpenMP` trait, on by default).
+import PackageDescription
+
+let package = Package(
+    name: "Backprop",
+    products: [
+        .library(name: "Backprop", targets: ["Backprop"]),
+        .executable(name: "backprop", targets: ["BackpropCLI"]),
+    ],
+    traits: [
+        .default(enabledTraits: ["OpenMP"]),
+        .trait(
+            name: "OpenMP",
+            description: "Run the C kernels on several threads through libomp (apt-get install libomp-dev)."
+        ),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Fast C kernels: BLIS-style SGEMM, softmax, activations, optimizer updates.
+        .target(
+            name: "CKernels",
+            path: "CKernels",
+            cSettings: [
+                .define("BACKPROP_OPENMP", .when(traits: ["OpenMP"])),
+            ],
+            linkerSettings: [
+                .linkedLibrary("omp5", .when(traits: ["OpenMP"])),
+                .linkedLibrary("m"),
+                .linkedLibrary("dl"),
+            ]
+        ),
+        // zlib from the system, for gzip-compressed datasets.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "Backprop",
+            dependencies: ["CKernels", "CZlib"],
+            resources: [.copy("Resources/digits.csv.gz")]
+        ),
+        .executableTarget(
+            name: "BackpropCLI",
+            dependencies: [
+                "Backprop",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "BackpropTests",
+            dependencies: ["Backprop"]
+        ),
+    ]
+)

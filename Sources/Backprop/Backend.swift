@@ -1,0 +1,117 @@
+/// The activation functions every backend implements. Raw values match the C kernels.
+public enum Activation: Int32, Sendable, CaseIterable, CustomStringConvertible {
+    case relu = 0
+    case sigmoid = 1
+    case tanh = 2
+
+    public var description: String {
+        switch self {
+        case .relu: "relu"
+        case .sigmoid: "sigmoid"
+        case .tanh: "tanh"
+        }
+    }
+}
+
+/// The primitive operations a compute engine provides.
+///
+/// Everything else (dense layers, losses, optimizers, training) is written once against this
+/// protocol and runs unchanged on every backend. Matrices are row-major `Float`, passed as raw
+/// pointers with explicit sizes so that every backend reads a ``Tensor``'s storage without a copy.
+/// A leading dimension (`lda`, `ldb`, `ldc`) is the distance in floats between two rows.
+///
+/// The semantics of every requirement are those of ``SwiftBackend``, the reference, and of
+/// `CKernels/include/backprop_kernels.h`. Sizes are never negative; a size of zero is a no-op.
+/// Implementations must be safe to call from one thread at a time per model (they may use
+/// threads internally).
+public protocol Backend: AnyObject, Sendable {
+    /// The registry name: `swift`, `c`, `openblas`.
+    var name: String { get }
+    /// One line for humans: SIMD level, threads, library version.
+    var detail: String { get }
+
+    /// C = alpha · op(A) · op(B) + beta · C, with op(X) = X or Xᵀ.
+    ///
+    /// - Parameters:
+    ///   - transA: when true, A is stored (k, m) and op(A) = Aᵀ; else A is stored (m, k).
+    ///   - transB: when true, B is stored (n, k) and op(B) = Bᵀ; else B is stored (k, n).
+    ///   - m, n, k: op(A) is (m, k), op(B) is (k, n), C is (m, n).
+    ///   - beta: when 0, C is not read, so NaN or garbage in C does not propagate.
+    func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int)
+
+    /// x: (rows, cols), bias: (cols): x[r, c] += bias[c].
+    func addBias(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int)
+
+    /// x: (rows, cols) -> out: (cols), out[c] = Σ_r x[r, c]; with `accumulate`, out[c] += Σ_r x[r, c].
+    func sumColumns(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int,
+        into out: UnsafeMutablePointer<Float>, accumulate: Bool)
+
+    /// y = f(x) elementwise over `count` values; `y` may be `x`.
+    func activationForward(
+        _ kind: Activation, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int)
+
+    /// dx = dy · f'(x), computed from the forward output y (relu: y > 0; sigmoid: y(1 − y);
+    /// tanh: 1 − y²). `dx` may be `dy`.
+    func activationBackward(
+        _ kind: Activation, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, count: Int)
+
+    /// Row-wise softmax with the row maximum subtracted. x, y: (rows, cols); `y` may be `x`.
+    /// A row of all −∞ gives a uniform row.
+    func softmaxRows(_ x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int)
+
+    /// Fused softmax + cross-entropy with class labels in `0..<cols`.
+    /// grad[r, c] = (p[r, c] − 1{c = label[r]}) · scale. Returns Σ_r −log p[r, label[r]] (unscaled).
+    func softmaxCrossEntropy(
+        logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, cols: Int,
+        grad: UnsafeMutablePointer<Float>, scale: Float) -> Double
+
+    /// Fused softmax + cross-entropy with probability targets (rows sum to 1).
+    /// grad = (p − t) · scale. Returns Σ_r −Σ_c t[r, c] log p[r, c] (unscaled).
+    func softmaxCrossEntropy(
+        logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: Int, cols: Int,
+        grad: UnsafeMutablePointer<Float>, scale: Float) -> Double
+
+    /// Squared error over `count` values: returns Σ (y − t)²; grad = 2(y − t) · scale.
+    func squaredError(
+        _ y: UnsafePointer<Float>, target: UnsafePointer<Float>, count: Int,
+        grad: UnsafeMutablePointer<Float>, scale: Float) -> Double
+
+    /// Binary cross-entropy on logits z with targets t ∈ [0, 1]:
+    /// returns Σ max(z, 0) − z·t + log(1 + e^−|z|); grad = (σ(z) − t) · scale.
+    func binaryCrossEntropyWithLogits(
+        _ z: UnsafePointer<Float>, target: UnsafePointer<Float>, count: Int,
+        grad: UnsafeMutablePointer<Float>, scale: Float) -> Double
+
+    /// out[r] = the column of the largest value in row r (the first on ties).
+    func argmaxRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Int32>)
+
+    /// x[i] = value.
+    func fill(_ x: UnsafeMutablePointer<Float>, value: Float, count: Int)
+    /// dst[i] = src[i] (no overlap).
+    func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int)
+    /// x[i] *= s.
+    func scale(_ x: UnsafeMutablePointer<Float>, by s: Float, count: Int)
+    /// Σ x[i]², accumulated in Double.
+    func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double
+
+    /// SGD with PyTorch's semantics: g = grad + wd·param; with momentum, v = μv + g and
+    /// g = nesterov ? g + μv : v; then param −= lr·g. `velocity` is nil when momentum is 0.
+    func sgdUpdate(
+        param: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>,
+        velocity: UnsafeMutablePointer<Float>?, count: Int,
+        learningRate: Float, momentum: Float, weightDecay: Float, nesterov: Bool)
+
+    /// Adam (L2 weight decay added to the gradient) or AdamW (`decoupled`: param −= lr·wd·param
+    /// first), with PyTorch's bias correction; `step` is 1 for the first update.
+    func adamUpdate(
+        param: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>,
+        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
+        learningRate: Float, beta1: Float, beta2: Float, epsilon: Float,
+        weightDecay: Float, decoupled: Bool, step: Int)
+}

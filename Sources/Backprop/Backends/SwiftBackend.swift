@@ -1,0 +1,9 @@
+/// The reference backend: pure Swift, single-threaded, no SIMD intrinsics.
+///
+/// Every operation is the protocol's default implementation in `ReferenceOps.swift`, so this
+/// type is the oracle the other backends are tested against.
+public final class SwiftBackend: Backend {
+    public let name = "swift"
+    public var detail: String { "pure Swift reference, 1 thread" }
+    public init() {}
+}

@@ -1,0 +1,2 @@
+// Temporary entry point; the CLI lands with its own issue.
+print("backprop")

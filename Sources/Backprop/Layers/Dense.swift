@@ -1,0 +1,84 @@
+/// A fully connected layer: z = x·W + b.
+///
+/// W is stored (inputs, outputs), so forward is one GEMM with no transposes; backward computes
+/// dW = xᵀ·dz, db = Σ_rows dz and dx = dz·Wᵀ, the transposes handled inside the GEMM.
+public final class Dense: Layer {
+    public let inputs: Int
+    public let outputs: Int
+    /// W: (inputs, outputs).
+    public let weight: Parameter
+    /// b: (1, outputs).
+    public let bias: Parameter
+    /// How ``initialize(using:)`` draws W (biases start at zero).
+    public let initializer: Initializer
+
+    private var input: Tensor?   // x from the last forward, (batch, inputs); not owned
+    private var output: Tensor?  // z, (batch, outputs)
+    private var inputGrad: Tensor?  // dx, (batch, inputs)
+
+    /// - Parameters:
+    ///   - inputs: the width of each input row.
+    ///   - outputs: the width of each output row.
+    ///   - initializer: He (for ReLU) by default; Xavier suits sigmoid and tanh.
+    /// - Precondition: both widths are positive.
+    public init(_ inputs: Int, _ outputs: Int, initializer: Initializer = .heUniform) {
+        precondition(inputs > 0 && outputs > 0, "Dense widths must be positive, got (\(inputs), \(outputs))")
+        self.inputs = inputs
+        self.outputs = outputs
+        self.initializer = initializer
+        weight = Parameter(name: "weight", value: Tensor(rows: inputs, cols: outputs))
+        bias = Parameter(name: "bias", value: Tensor(rows: 1, cols: outputs))
+    }
+
+    public var summary: String { "Dense(\(inputs) → \(outputs))" }
+    public var parameters: [Parameter] { [weight, bias] }
+
+    public func outputWidth(forInputWidth width: Int) throws -> Int {
+        guard width == inputs else {
+            throw BackpropError.shapeMismatch("\(summary) expects \(inputs) input features, got \(width)")
+        }
+        return outputs
+    }
+
+    public func initialize(using rng: inout SeededGenerator) {
+        initializer.fill(weight.value, fanIn: inputs, fanOut: outputs, using: &rng)
+        Initializer.zeros.fill(bias.value, fanIn: inputs, fanOut: outputs, using: &rng)
+    }
+
+    // x: (batch, inputs), W: (inputs, outputs) -> z: (batch, outputs)
+    public func forward(_ x: Tensor, backend: any Backend) -> Tensor {
+        precondition(x.cols == inputs, "\(summary) got input of width \(x.cols)")
+        let z = Tensor.reuse(output, rows: x.rows, cols: outputs)
+        output = z
+        input = x
+        backend.gemm(transA: false, transB: false, m: x.rows, n: outputs, k: inputs,
+                     alpha: 1, a: x.data, lda: inputs, b: weight.value.data, ldb: outputs,
+                     beta: 0, c: z.data, ldc: outputs)
+        backend.addBias(z.data, bias: bias.value.data, rows: x.rows, cols: outputs)
+        return z
+    }
+
+    // dz: (batch, outputs) -> dW: (inputs, outputs), db: (1, outputs), dx: (batch, inputs)
+    public func backward(_ dz: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
+        guard let x = input else { preconditionFailure("\(summary): backward before forward") }
+        precondition(dz.rows == x.rows && dz.cols == outputs, "\(summary): gradient shape mismatch")
+        let batch = x.rows
+        // dW (+)= xᵀ·dz: op(A) = xᵀ is (inputs, batch), B = dz is (batch, outputs).
+        backend.gemm(transA: true, transB: false, m: inputs, n: outputs, k: batch,
+                     alpha: 1, a: x.data, lda: inputs, b: dz.data, ldb: outputs,
+                     beta: weight.gradIsZero ? 0 : 1, c: weight.grad.data, ldc: outputs)
+        backend.sumColumns(dz.data, rows: batch, cols: outputs, into: bias.grad.data,
+                           accumulate: !bias.gradIsZero)
+        weight.gradIsZero = false
+        bias.gradIsZero = false
+        let dx = Tensor.reuse(inputGrad, rows: batch, cols: inputs)
+        inputGrad = dx
+        if needsInputGradient {
+            // dx = dz·Wᵀ: A = dz (batch, outputs), op(B) = Wᵀ with W stored (inputs, outputs).
+            backend.gemm(transA: false, transB: true, m: batch, n: inputs, k: outputs,
+                         alpha: 1, a: dz.data, lda: outputs, b: weight.value.data, ldb: outputs,
+                         beta: 0, c: dx.data, ldc: inputs)
+        }
+        return dx
+    }
+}

@@ -1,0 +1,38 @@
+/// Row-wise softmax, for a network's inference output.
+///
+/// For training a classifier, end the network with logits and use ``Loss/crossEntropy(_:)``,
+/// which fuses softmax with the loss (dL/dz = p − y) and is faster and more accurate.
+/// Backward is the full Jacobian-vector product dx = y ⊙ (dy − Σ_c dy·y), row by row.
+public final class Softmax: Layer {
+    private var output: Tensor?     // y, (batch, classes)
+    private var inputGrad: Tensor?  // dx, (batch, classes)
+
+    public init() {}
+
+    public var summary: String { "Softmax" }
+
+    public func outputWidth(forInputWidth width: Int) throws -> Int { width }
+
+    public func forward(_ x: Tensor, backend: any Backend) -> Tensor {
+        let y = Tensor.reuse(output, rows: x.rows, cols: x.cols)
+        output = y
+        backend.softmaxRows(x.data, y: y.data, rows: x.rows, cols: x.cols)
+        return y
+    }
+
+    // Not a hot path (softmax outputs are for inference), so plain Swift on any backend.
+    public func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
+        guard let y = output else { preconditionFailure("Softmax: backward before forward") }
+        let dx = Tensor.reuse(inputGrad, rows: y.rows, cols: y.cols)
+        inputGrad = dx
+        guard needsInputGradient else { return dx }
+        let cols = y.cols
+        for r in 0..<y.rows {
+            let yr = y.data + r * cols, dyr = dy.data + r * cols, dxr = dx.data + r * cols
+            var dot: Float = 0
+            for c in 0..<cols { dot += dyr[c] * yr[c] }
+            for c in 0..<cols { dxr[c] = yr[c] * (dyr[c] - dot) }
+        }
+        return dx
+    }
+}

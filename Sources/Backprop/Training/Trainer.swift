@@ -1,0 +1,259 @@
+/// Where a training run stands: everything besides the weights and optimizer state that is
+/// needed to continue it exactly (see ``Trainer/state``).
+public struct TrainingState: Sendable, Equatable {
+    /// Epochs fully completed.
+    public var epochsCompleted = 0
+    /// Minibatches completed in the current (unfinished) epoch.
+    public var batchesCompleted = 0
+    /// Running totals of the current epoch (loss × samples, correct predictions, samples), so
+    /// a resumed epoch reports the same averages as an uninterrupted one.
+    public var epochLossSum = 0.0
+    public var epochCorrect = 0
+    public var epochSeen = 0
+    /// The shuffling generator as it was at the start of the current epoch, so the epoch's
+    /// order can be drawn again when a run resumes in the middle of it.
+    public var epochStartRNG: SeededGenerator
+    /// One report per completed epoch.
+    public var history: [EpochReport] = []
+
+    public init(seed: UInt64) { epochStartRNG = SeededGenerator(seed: seed) }
+}
+
+/// How a call to ``Trainer/fit(_:validation:epochs:batchSize:onBatch:onEpoch:)`` ended.
+public enum FitOutcome: Sendable, Equatable {
+    /// Every requested epoch ran.
+    case completed
+    /// ``Trainer/shouldStop`` returned true after a step; ``Trainer/state`` says where.
+    case stopped
+}
+
+/// Trains a ``Sequential`` with a loss and an optimizer on one backend: epochs of shuffled
+/// minibatches, forward, loss gradient, backward, update.
+///
+/// ```swift
+/// let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.1),
+///                       backend: try defaultBackend(), seed: 42)
+/// try trainer.fit(train, validation: test, epochs: 20, batchSize: 32)
+/// ```
+public final class Trainer {
+    public let model: Sequential
+    public let loss: Loss
+    public let optimizer: any Optimizer
+    public let backend: any Backend
+    /// When set, gradients are rescaled so their global L2 norm is at most this value.
+    public var clipGradNorm: Float?
+    /// Checked after every step; returning true ends ``fit`` early with ``FitOutcome/stopped``
+    /// at a step boundary (used for Ctrl-C).
+    public var shouldStop: (() -> Bool)?
+    /// Progress of the run, for checkpoints and resuming.
+    public var state: TrainingState
+
+    private let parameters: [(name: String, parameter: Parameter)]
+    private var batchFeatures: Tensor?
+    private var batchTargets: Tensor?
+    private var batchLabels: [Int32] = []
+    private var predicted: [Int32] = []
+    private var outputGrad: Tensor?
+    private var lossScratch: Tensor?
+
+    /// - Parameter seed: seeds the minibatch shuffling (weights are seeded by the model).
+    public init(model: Sequential, loss: Loss, optimizer: any Optimizer, backend: any Backend, seed: UInt64 = 0) {
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.backend = backend
+        self.state = TrainingState(seed: seed)
+        self.parameters = model.namedParameters
+    }
+
+    /// Trains until `epochs` epochs are complete in total (a resumed run continues where its
+    /// ``state`` says), reporting each batch and epoch.
+    ///
+    /// - Parameters:
+    ///   - validation: evaluated after each epoch for the report's test loss and accuracy.
+    ///   - onBatch: called after every step (cheap; throttle any drawing yourself).
+    ///   - onEpoch: called after every epoch.
+    /// - Throws: ``BackpropError/shapeMismatch(_:)`` when the data does not fit the model,
+    ///   ``BackpropError/invalidArgument(_:)`` for a batch size below 1, and
+    ///   ``BackpropError/diverged(epoch:batch:loss:)`` when the loss stops being finite (the
+    ///   weights are left as they were before that batch).
+    @discardableResult
+    public func fit(
+        _ train: Dataset, validation: Dataset? = nil, epochs: Int, batchSize: Int,
+        onBatch: ((BatchReport) -> Void)? = nil, onEpoch: ((EpochReport) -> Void)? = nil
+    ) throws -> FitOutcome {
+        guard batchSize >= 1 else { throw BackpropError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
+        guard epochs >= 0 else { throw BackpropError.invalidArgument("epochs must be non-negative, got \(epochs)") }
+        guard train.count > 0 else { throw BackpropError.invalidArgument("the training set is empty") }
+        try checkCompatible(train)
+        if let validation { try checkCompatible(validation) }
+
+        let batches = (train.count + batchSize - 1) / batchSize
+        while state.epochsCompleted < epochs {
+            let epochIndex = state.epochsCompleted
+            var rng = state.epochStartRNG
+            var order = Array(0..<train.count)
+            rng.shuffle(&order)
+            let clock = ContinuousClock()
+            let start = clock.now
+            var lossSum = state.epochLossSum, correct = state.epochCorrect, seen = state.epochSeen
+            var batchIndex = state.batchesCompleted
+            while batchIndex < batches {
+                let lower = batchIndex * batchSize
+                let indices = order[lower..<min(lower + batchSize, train.count)]
+                let (batchLoss, batchCorrect) = try step(train, indices: indices, epoch: epochIndex, batch: batchIndex)
+                lossSum += batchLoss * Double(indices.count)
+                correct += batchCorrect
+                seen += indices.count
+                batchIndex += 1
+                state.batchesCompleted = batchIndex
+                (state.epochLossSum, state.epochCorrect, state.epochSeen) = (lossSum, correct, seen)
+                if let onBatch {
+                    let seconds = seconds(since: start, clock: clock)
+                    onBatch(BatchReport(
+                        epoch: epochIndex + 1, epochs: epochs, batch: batchIndex, batches: batches,
+                        loss: lossSum / Double(seen),
+                        accuracy: hasAccuracy(train) ? Double(correct) / Double(seen) : nil,
+                        samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds))
+                }
+                if batchIndex < batches, shouldStop?() == true { return .stopped }
+            }
+            let seconds = seconds(since: start, clock: clock)
+            let evaluation = try validation.map { try evaluate($0) }
+            let report = EpochReport(
+                epoch: epochIndex + 1, epochs: epochs,
+                trainLoss: lossSum / Double(max(seen, 1)),
+                trainAccuracy: hasAccuracy(train) ? Double(correct) / Double(max(seen, 1)) : nil,
+                testLoss: evaluation?.loss, testAccuracy: evaluation?.accuracy,
+                samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds)
+            state.history.append(report)
+            state.epochsCompleted += 1
+            state.batchesCompleted = 0
+            (state.epochLossSum, state.epochCorrect, state.epochSeen) = (0, 0, 0)
+            state.epochStartRNG = rng
+            onEpoch?(report)
+            if state.epochsCompleted < epochs, shouldStop?() == true { return .stopped }
+        }
+        return .completed
+    }
+
+    /// One optimization step on the samples at `indices`: returns the batch loss and the
+    /// number of correct predictions (0 for data without an accuracy).
+    private func step(_ data: Dataset, indices: ArraySlice<Int>, epoch: Int, batch: Int) throws -> (Double, Int) {
+        let x = gather(data, indices)
+        let output = model.forward(x, backend: backend)
+        let grad = Tensor.reuse(outputGrad, rows: output.rows, cols: output.cols)
+        outputGrad = grad
+        let value = computeLoss(output, data: data, grad: grad)
+        guard value.isFinite else { throw BackpropError.diverged(epoch: epoch + 1, batch: batch + 1, loss: value) }
+        let correct = countCorrect(output, data: data)
+        for (_, parameter) in parameters { parameter.discardGrad() }
+        model.backward(grad, backend: backend)
+        if let clipGradNorm { clipGradients(to: clipGradNorm) }
+        optimizer.step(parameters, backend: backend)
+        return (value, correct)
+    }
+
+    /// One optimization step on a batch you provide (for custom loops); returns the loss.
+    /// - Throws: as ``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)``.
+    @discardableResult
+    public func trainStep(_ batch: Dataset) throws -> Double {
+        try checkCompatible(batch)
+        return try step(batch, indices: ArraySlice(0..<batch.count), epoch: state.epochsCompleted,
+                        batch: state.batchesCompleted).0
+    }
+
+    /// Loss and accuracy (and a confusion matrix for classification) on `data`.
+    public func evaluate(_ data: Dataset, batchSize: Int = 512) throws -> Evaluation {
+        try model.evaluate(data, loss: loss, backend: backend, batchSize: batchSize)
+    }
+
+    /// Copies the selected rows (and their targets) into the reused batch buffers.
+    // features: (samples, in) -> x: (indices.count, in)
+    private func gather(_ data: Dataset, _ indices: ArraySlice<Int>) -> Tensor {
+        let width = data.featureCount
+        let x = Tensor.reuse(batchFeatures, rows: indices.count, cols: width)
+        batchFeatures = x
+        for (row, index) in indices.enumerated() {
+            (x.data + row * width).update(from: data.features.data + index * width, count: width)
+        }
+        switch data.targets {
+        case .labels(let labels, _):
+            if batchLabels.count < indices.count { batchLabels = Array(repeating: 0, count: indices.count) }
+            batchLabels.withUnsafeMutableBufferPointer { out in
+                for (row, index) in indices.enumerated() { out[row] = labels[index] }
+            }
+        case .values(let targets):
+            let t = Tensor.reuse(batchTargets, rows: indices.count, cols: targets.cols)
+            batchTargets = t
+            for (row, index) in indices.enumerated() {
+                (t.data + row * t.cols).update(from: targets.data + index * t.cols, count: t.cols)
+            }
+        }
+        return x
+    }
+
+    private func computeLoss(_ output: Tensor, data: Dataset, grad: Tensor) -> Double {
+        switch data.targets {
+        case .labels:
+            return batchLabels.withUnsafeBufferPointer { labels in
+                loss.compute(output: output, labels: labels.baseAddress, targets: nil, grad: grad,
+                             scratch: &lossScratch, backend: backend)
+            }
+        case .values:
+            return loss.compute(output: output, labels: nil, targets: batchTargets, grad: grad,
+                                scratch: &lossScratch, backend: backend)
+        }
+    }
+
+    private func hasAccuracy(_ data: Dataset) -> Bool { data.labels != nil || data.outputCount == 1 }
+
+    private func countCorrect(_ output: Tensor, data: Dataset) -> Int {
+        switch data.targets {
+        case .labels:
+            if predicted.count < output.rows { predicted = Array(repeating: 0, count: output.rows) }
+            return predicted.withUnsafeMutableBufferPointer { out in
+                backend.argmaxRows(output.data, rows: output.rows, cols: output.cols, into: out.baseAddress!)
+                return batchLabels.withUnsafeBufferPointer { labels in
+                    (0..<output.rows).reduce(0) { $0 + (out[$1] == labels[$1] ? 1 : 0) }
+                }
+            }
+        case .values:
+            guard output.cols == 1, let targets = batchTargets else { return 0 }
+            return (0..<output.rows).reduce(0) { count, r in
+                count + (loss.predictsPositive(output.data[r]) == (targets.data[r] > 0.5) ? 1 : 0)
+            }
+        }
+    }
+
+    /// Scales every gradient by min(1, maxNorm / ‖g‖₂) over all parameters together.
+    private func clipGradients(to maxNorm: Float) {
+        let total = parameters.reduce(0.0) { $0 + backend.sumOfSquares($1.parameter.grad.data, count: $1.parameter.grad.count) }
+        let norm = total.squareRoot()
+        guard norm > Double(maxNorm), norm > 0 else { return }
+        let factor = Float(Double(maxNorm) / norm)
+        for (_, p) in parameters { backend.scale(p.grad.data, by: factor, count: p.grad.count) }
+    }
+
+    private func checkCompatible(_ data: Dataset) throws {
+        let width = try model.outputWidth(forInputWidth: data.featureCount)
+        guard width == data.outputCount else {
+            throw BackpropError.shapeMismatch(
+                "the model outputs \(width) values per sample but the data has \(data.outputCount) "
+                    + (data.labels != nil ? "classes" : "target columns"))
+        }
+    }
+
+    private func seconds(since start: ContinuousClock.Instant, clock: ContinuousClock) -> Double {
+        let d = clock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
+
+extension Loss {
+    /// Whether one output value means the positive class: logit > 0 for binary cross-entropy,
+    /// value > 0.5 otherwise.
+    func predictsPositive(_ value: Float) -> Bool {
+        kind == .binaryCrossEntropy ? value > 0 : value > 0.5
+    }
+}

@@ -1,0 +1,207 @@
+/// One benchmark case: what to measure, and how to build its work for a backend.
+public struct BenchCase {
+    public let kind: BenchKind
+    public let variant: String
+    public let shape: String
+    /// Work per call in the unit the figure counts: flops (gemm), bytes (softmax,
+    /// cross-entropy) or samples (train, infer).
+    public let workPerCall: Double
+    /// True when the `swift` reference is too slow for this case unless forced.
+    public let tooSlowForReference: Bool
+    /// Allocates the buffers and returns the work for one call, ready to be timed.
+    let prepare: (any Backend) throws -> () throws -> Void
+
+    /// The figure for one call taking `seconds`: GFLOP/s, GB/s or samples/s.
+    public func figure(seconds: Double) -> Double {
+        switch kind {
+        case .gemm, .softmax, .crossEntropy: workPerCall / seconds / 1e9
+        case .train, .infer: workPerCall / seconds
+        }
+    }
+}
+
+/// The standard cases of `backprop bench`.
+public enum BenchCases {
+    /// The default square GEMM sizes (4096 only when asked for with `--sizes`).
+    public static let defaultSquareSizes = [128, 256, 512, 1024, 2048]
+    /// The largest square size the `swift` reference runs unless forced.
+    public static let referenceSizeLimit = 1024
+
+    /// The GEMMs of one 784-256-128-10 training step at batch 128: forward (NN), dX (NT) and
+    /// dW (TN), as (m, n, k, transA, transB).
+    public static let mlpShapes: [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] = [
+        (128, 256, 784, false, false), (128, 128, 256, false, false), (128, 10, 128, false, false),
+        (128, 784, 256, false, true), (784, 256, 128, true, false), (256, 128, 128, true, false),
+    ]
+
+    /// The training benchmarks: network widths and batch sizes.
+    public static let trainNetworks: [(widths: [Int], batches: [Int])] = [
+        ([784, 256, 128, 10], [32, 128, 512]),
+        ([64, 32, 10], [32]),
+        ([25, 8, 2], [32]),
+    ]
+
+    /// Square GEMMs of the given sizes, then the MLP shapes.
+    public static func gemm(squareSizes: [Int]) -> [BenchCase] {
+        squareSizes.map { n in
+            gemmCase(m: n, n: n, k: n, transA: false, transB: false,
+                     tooSlowForReference: n > referenceSizeLimit)
+        } + mlpShapes.map { gemmCase(m: $0.m, n: $0.n, k: $0.k, transA: $0.transA, transB: $0.transB) }
+    }
+
+    /// Softmax and fused cross-entropy on 4096×1000 (a large classifier) and 128×10 (MNIST).
+    public static func softmax() -> [BenchCase] {
+        [(4096, 1000), (128, 10)].flatMap { rows, cols in
+            [softmaxCase(rows: rows, cols: cols), crossEntropyCase(rows: rows, cols: cols)]
+        }
+    }
+
+    /// Training steps for every network and batch size.
+    public static func train(dataset: SyntheticData = SyntheticData()) -> [BenchCase] {
+        trainNetworks.flatMap { network in
+            network.batches.map { trainCase(widths: network.widths, batch: $0, data: dataset) }
+        }
+    }
+
+    /// Forward + softmax of 784-256-128-10 at batch 1024.
+    public static func infer() -> [BenchCase] {
+        [inferCase(widths: [784, 256, 128, 10], batch: 1024)]
+    }
+
+    // MARK: - Case builders
+
+    /// op(A): (m, k), op(B): (k, n) -> C: (m, n); A stored (k, m) when transA, B stored (n, k)
+    /// when transB.
+    public static func gemmCase(m: Int, n: Int, k: Int, transA: Bool, transB: Bool,
+                                tooSlowForReference: Bool = false) -> BenchCase {
+        let variant = (transA ? "T" : "N") + (transB ? "T" : "N")
+        return BenchCase(kind: .gemm, variant: variant, shape: "\(m)x\(n)x\(k)",
+                         workPerCall: 2 * Double(m) * Double(n) * Double(k),
+                         tooSlowForReference: tooSlowForReference) { backend in
+            let a = randomTensor(rows: transA ? k : m, cols: transA ? m : k, seed: 1)
+            let b = randomTensor(rows: transB ? n : k, cols: transB ? k : n, seed: 2)
+            let c = Tensor(rows: m, cols: n)
+            return {
+                backend.gemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                             alpha: 1, a: a.data, lda: a.cols, b: b.data, ldb: b.cols,
+                             beta: 0, c: c.data, ldc: n)
+            }
+        }
+    }
+
+    /// x: (rows, cols) -> y: (rows, cols). Counts one read of x and one write of y.
+    public static func softmaxCase(rows: Int, cols: Int) -> BenchCase {
+        BenchCase(kind: .softmax, variant: "rows", shape: "\(rows)x\(cols)",
+                  workPerCall: Double(2 * rows * cols * 4), tooSlowForReference: false) { backend in
+            let x = randomTensor(rows: rows, cols: cols, seed: 3, scale: 8)
+            let y = Tensor(rows: rows, cols: cols)
+            return { backend.softmaxRows(x.data, y: y.data, rows: rows, cols: cols) }
+        }
+    }
+
+    /// logits: (rows, cols), labels: (rows) -> grad: (rows, cols). Counts one read of the
+    /// logits and labels and one write of the gradient.
+    public static func crossEntropyCase(rows: Int, cols: Int) -> BenchCase {
+        BenchCase(kind: .crossEntropy, variant: "labels", shape: "\(rows)x\(cols)",
+                  workPerCall: Double((2 * rows * cols + rows) * 4), tooSlowForReference: false) { backend in
+            let logits = randomTensor(rows: rows, cols: cols, seed: 4, scale: 8)
+            let grad = Tensor(rows: rows, cols: cols)
+            let labels = (0..<rows).map { Int32($0 % cols) }
+            return {
+                _ = labels.withUnsafeBufferPointer {
+                    backend.softmaxCrossEntropy(logits: logits.data, labels: $0.baseAddress!, rows: rows,
+                                                cols: cols, grad: grad.data, scale: 1 / Float(rows))
+                }
+            }
+        }
+    }
+
+    /// One SGD step (lr 0.1, cross-entropy, ReLU between Dense layers) per call, on batches
+    /// drawn from seeded synthetic data; the figure is batch / seconds per step.
+    public static func trainCase(widths: [Int], batch: Int, data: SyntheticData) -> BenchCase {
+        BenchCase(kind: .train, variant: widths.map(String.init).joined(separator: "-"), shape: "batch=\(batch)",
+                  workPerCall: Double(batch), tooSlowForReference: false) { backend in
+            let batches = try data.batches(features: widths[0], classes: widths[widths.count - 1], batch: batch)
+            let trainer = Trainer(model: network(widths), loss: .crossEntropy(),
+                                  optimizer: SGD(learningRate: 0.1), backend: backend, seed: 1)
+            var next = 0
+            return {
+                try trainer.trainStep(batches[next])
+                next = (next + 1) % batches.count
+            }
+        }
+    }
+
+    /// Forward pass then row softmax into a separate buffer: (batch, 784) -> (batch, 10).
+    public static func inferCase(widths: [Int], batch: Int) -> BenchCase {
+        BenchCase(kind: .infer, variant: widths.map(String.init).joined(separator: "-"), shape: "batch=\(batch)",
+                  workPerCall: Double(batch), tooSlowForReference: false) { backend in
+            let model = network(widths)
+            let x = randomTensor(rows: batch, cols: widths[0], seed: 5)
+            let probabilities = Tensor(rows: batch, cols: widths[widths.count - 1])
+            return {
+                let logits = model.forward(x, backend: backend)
+                backend.softmaxRows(logits.data, y: probabilities.data, rows: logits.rows, cols: logits.cols)
+            }
+        }
+    }
+
+    /// Dense layers of the given widths with ReLU between them (none after the last), seed 1.
+    public static func network(_ widths: [Int]) -> Sequential {
+        var layers: [any Layer] = []
+        for i in 0..<(widths.count - 1) {
+            layers.append(Dense(widths[i], widths[i + 1]))
+            if i + 2 < widths.count { layers.append(ReLU()) }
+        }
+        return Sequential(layers, seed: 1)
+    }
+
+    /// Values uniform in [-scale, scale), seeded.
+    static func randomTensor(rows: Int, cols: Int, seed: UInt64, scale: Float = 1) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        let t = Tensor(rows: rows, cols: cols)
+        for i in 0..<t.count { t.data[i] = scale * Float(2 * rng.nextUnit() - 1) }
+        return t
+    }
+}
+
+/// Seeded synthetic classification data for the training benchmarks: `samples` rows of
+/// features uniform in [0, 1) with uniformly random labels, drawn once per feature width and
+/// cut into shuffled minibatches.
+public final class SyntheticData {
+    /// Rows drawn for the 784-feature set (MNIST's training-set size).
+    public let samples: Int
+    /// At most this many distinct minibatches are kept per batch size; steps cycle through them.
+    public let maxBatches: Int
+    private var cache: [Int: Dataset] = [:]
+
+    public init(samples: Int = 60_000, maxBatches: Int = 64) {
+        self.samples = samples
+        self.maxBatches = maxBatches
+    }
+
+    /// The full dataset for a feature width (smaller widths get the digits-sized 1,797 rows).
+    func dataset(features: Int, classes: Int) throws -> Dataset {
+        if let cached = cache[features], cached.outputCount == classes { return cached }
+        let rows = features >= 784 ? samples : min(samples, 1_797)
+        var rng = SeededGenerator(seed: UInt64(features))
+        let x = Tensor(rows: rows, cols: features)
+        for i in 0..<x.count { x.data[i] = Float(rng.nextUnit()) }
+        let labels = (0..<rows).map { _ in Int32(rng.nextInt(below: classes)) }
+        let data = try Dataset(features: x, labels: labels, classCount: classes)
+        cache[features] = data
+        return data
+    }
+
+    /// Up to ``maxBatches`` minibatches of `batch` rows, from a seeded shuffle of the dataset.
+    func batches(features: Int, classes: Int, batch: Int) throws -> [Dataset] {
+        let data = try dataset(features: features, classes: classes)
+        var rng = SeededGenerator(seed: UInt64(batch))
+        var order = Array(0..<data.count)
+        rng.shuffle(&order)
+        let count = max(1, min(maxBatches, data.count / batch))
+        return (0..<count).map { i in
+            data.subset((0..<batch).map { order[(i * batch + $0) % order.count] })
+        }
+    }
+}

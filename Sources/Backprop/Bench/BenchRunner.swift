@@ -1,0 +1,112 @@
+/// A source of time in seconds. The runner takes one so its statistics can be tested on a
+/// fake clock; ``MonotonicBenchClock`` is the real one.
+public protocol BenchClock {
+    /// Seconds since an arbitrary, fixed origin; never decreases.
+    func now() -> Double
+}
+
+/// The system's monotonic clock (`ContinuousClock`), in seconds.
+public struct MonotonicBenchClock: BenchClock {
+    private let clock = ContinuousClock()
+    private let origin: ContinuousClock.Instant
+
+    public init() { origin = clock.now }
+
+    public func now() -> Double {
+        let d = clock.now - origin
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
+
+/// How long and how often the runner measures one piece of work.
+public struct BenchSettings: Sendable, Equatable {
+    /// Calls made (and not measured) before timing, to warm caches, page in buffers and let
+    /// thread pools start.
+    public var warmupCalls: Int
+    /// Keep measuring until the samples add up to at least this many seconds...
+    public var minTime: Double
+    /// ...and there are at least this many samples.
+    public var minRepeats: Int
+    /// Stop after this many samples even if `minTime` is not reached.
+    public var maxRepeats: Int
+    /// A sample shorter than this repeats the work in a loop (and reports the time per call),
+    /// so clock overhead and resolution do not dominate microsecond-sized work.
+    public var minSampleTime: Double
+
+    public init(warmupCalls: Int = 1, minTime: Double = 0.5, minRepeats: Int = 5,
+                maxRepeats: Int = 100_000, minSampleTime: Double = 0.001) {
+        self.warmupCalls = warmupCalls
+        self.minTime = minTime
+        self.minRepeats = minRepeats
+        self.maxRepeats = maxRepeats
+        self.minSampleTime = minSampleTime
+    }
+}
+
+/// The spread of the seconds one call of some work took.
+public struct BenchTiming: Sendable, Equatable {
+    /// Seconds per call, one per sample, in the order measured.
+    public let samples: [Double]
+    /// Calls per sample (more than one for very short work).
+    public let callsPerSample: Int
+    public let median: Double
+    public let min: Double
+    public let max: Double
+
+    /// - Precondition: `samples` is not empty.
+    public init(samples: [Double], callsPerSample: Int = 1) {
+        precondition(!samples.isEmpty, "a timing needs at least one sample")
+        self.samples = samples
+        self.callsPerSample = callsPerSample
+        let sorted = samples.sorted()
+        let mid = sorted.count / 2
+        median = sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+        min = sorted[0]
+        max = sorted[sorted.count - 1]
+    }
+}
+
+/// Times work: warm-up, then samples until both a minimum total time and a minimum number of
+/// samples are reached; reports the median and the min/max per call.
+public struct BenchRunner<Clock: BenchClock> {
+    public let settings: BenchSettings
+    public let clock: Clock
+
+    public init(settings: BenchSettings, clock: Clock) {
+        self.settings = settings
+        self.clock = clock
+    }
+
+    /// Measures `work`, which should do the same amount of work on every call.
+    public func measure(_ work: () throws -> Void) rethrows -> BenchTiming {
+        // The warm-up's last call also calibrates how many calls make one sample.
+        var lastCall = 0.0
+        for _ in 0..<Swift.max(settings.warmupCalls, 1) {
+            let start = clock.now()
+            try work()
+            lastCall = clock.now() - start
+        }
+        var calls = 1
+        if lastCall < settings.minSampleTime {
+            calls = Swift.min(Int((settings.minSampleTime / Swift.max(lastCall, 1e-9)).rounded(.up)), 1_000_000)
+        }
+        var samples: [Double] = []
+        var total = 0.0
+        repeat {
+            let start = clock.now()
+            for _ in 0..<calls { try work() }
+            let elapsed = clock.now() - start
+            samples.append(elapsed / Double(calls))
+            total += elapsed
+        } while samples.count < settings.maxRepeats
+            && (samples.count < settings.minRepeats || total < settings.minTime)
+        return BenchTiming(samples: samples, callsPerSample: calls)
+    }
+}
+
+extension BenchRunner where Clock == MonotonicBenchClock {
+    /// A runner on the system's monotonic clock.
+    public init(settings: BenchSettings) {
+        self.init(settings: settings, clock: MonotonicBenchClock())
+    }
+}

@@ -29,22 +29,26 @@ public struct BenchBackend: Sendable {
 ///   ``BackpropError/backendUnavailable(name:reason:)`` for a named backend that cannot run,
 ///   ``BackpropError/invalidArgument(_:)`` for a bad thread count.
 public func benchBackends(names: [String]?, threads: Int?) throws -> [BenchBackend] {
-    // MERGE: registry
     let resolved = try ThreadSettings.resolve(threads)
+    // MERGE: registry. Until the registry's `c` entry builds CBackend, build it here; after
+    // that, `make` is just BackendRegistry.make(name:threads:).
+    @Sendable func make(_ name: String) throws -> any Backend {
+        if name == "c" { return CBackend(threads: resolved) }
+        return try BackendRegistry.make(name: name, threads: resolved)
+    }
     func entry(_ name: String) -> BenchBackend {
-        BenchBackend(name: name, threads: name == BenchBackend.referenceName ? 1 : resolved) {
-            try BackendRegistry.make(name: name, threads: resolved)
-        }
+        BenchBackend(name: name, threads: name == BenchBackend.referenceName ? 1 : resolved) { try make(name) }
     }
     if let names {
         var seen: Set<String> = []
         return try names.filter { seen.insert($0).inserted }.map { name in
             // Build once now so an unknown or unavailable backend fails before any timing.
-            _ = try BackendRegistry.make(name: name, threads: resolved)
+            _ = try make(name)
             return entry(name)
         }
     }
-    let available = try BackendRegistry.entries(threads: resolved).filter(\.available).map(\.name)
+    let available = try BackendRegistry.entries(threads: resolved)
+        .filter { $0.available || $0.name == "c" }.map(\.name)
     let ordered = available.filter { $0 == BenchBackend.referenceName }
         + available.filter { $0 != BenchBackend.referenceName }
     return ordered.map(entry)

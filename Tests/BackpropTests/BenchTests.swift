@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+@testable import Backprop
+
+/// A clock that only moves when the fake work advances it.
+final class FakeBenchClock: BenchClock {
+    var time = 0.0
+    func now() -> Double { time }
+}
+
+@Suite struct BenchTests {
+    /// Work whose n-th call takes durations[n] fake seconds (the last one repeats).
+    static func scriptedWork(_ clock: FakeBenchClock, _ durations: [Double]) -> () -> Void {
+        var call = 0
+        return {
+            clock.time += durations[min(call, durations.count - 1)]
+            call += 1
+        }
+    }
+
+    @Test func medianMinMaxOfAnOddNumberOfSamples() {
+        let clock = FakeBenchClock()
+        // Warm-up (not counted) takes 9 s; then five samples.
+        let settings = BenchSettings(warmupCalls: 1, minTime: 0, minRepeats: 5, minSampleTime: 0)
+        let timing = BenchRunner(settings: settings, clock: clock)
+            .measure(Self.scriptedWork(clock, [9, 3, 1, 5, 2, 4]))
+        #expect(timing.samples == [3, 1, 5, 2, 4])
+        #expect(timing.median == 3)
+        #expect(timing.min == 1)
+        #expect(timing.max == 5)
+        #expect(timing.callsPerSample == 1)
+    }
+
+    @Test func medianOfAnEvenNumberOfSamplesIsTheMeanOfTheMiddleTwo() {
+        let timing = BenchTiming(samples: [4, 1, 3, 2])
+        #expect(timing.median == 2.5)
+        #expect(timing.min == 1 && timing.max == 4)
+    }
+
+    @Test func keepsSamplingUntilTheMinimumTimeIsReached() {
+        let clock = FakeBenchClock()
+        let settings = BenchSettings(warmupCalls: 2, minTime: 10, minRepeats: 2, minSampleTime: 0)
+        let timing = BenchRunner(settings: settings, clock: clock).measure(Self.scriptedWork(clock, [1]))
+        // 1 s per call: two warm-up calls, then ten samples to reach 10 s.
+        #expect(timing.samples.count == 10)
+        #expect(clock.time == 12)
+    }
+
+    @Test func keepsSamplingUntilTheMinimumRepeatsAreReached() {
+        let clock = FakeBenchClock()
+        let settings = BenchSettings(warmupCalls: 1, minTime: 1, minRepeats: 7, minSampleTime: 0)
+        let timing = BenchRunner(settings: settings, clock: clock).measure(Self.scriptedWork(clock, [5]))
+        #expect(timing.samples.count == 7)
+    }
+
+    @Test func stopsAtTheMaximumRepeats() {
+        let clock = FakeBenchClock()
+        let settings = BenchSettings(warmupCalls: 1, minTime: 1e9, minRepeats: 1, maxRepeats: 4, minSampleTime: 0)
+        let timing = BenchRunner(settings: settings, clock: clock).measure(Self.scriptedWork(clock, [1]))
+        #expect(timing.samples.count == 4)
+    }
+
+    @Test func shortWorkIsBatchedAndReportedPerCall() {
+        let clock = FakeBenchClock()
+        // Each call takes 0.1 ms; a sample must last 1 ms, so it makes 10 calls.
+        let settings = BenchSettings(warmupCalls: 1, minTime: 0, minRepeats: 3, minSampleTime: 0.001)
+        let timing = BenchRunner(settings: settings, clock: clock).measure(Self.scriptedWork(clock, [0.0001]))
+        #expect(timing.callsPerSample == 10)
+        #expect(timing.samples.count == 3)
+        #expect(abs(timing.median - 0.0001) < 1e-12)
+    }
+
+    static func sampleRecord(gflops: Double? = nil, gbps: Double? = nil) -> BenchRecord {
+        BenchRecord(kind: .gemm, variant: "NN", shape: "2x3x4", backend: "swift", threads: 1,
+                    timing: BenchTiming(samples: [0.5, 0.25, 1]), gflops: gflops,
+                    percentOfPeak: gflops.map { $0 / 2 }, gbps: gbps)
+    }
+
+    @Test func recordJSONHasTheContractKeys() throws {
+        let json = try BenchReport.json([Self.sampleRecord(gflops: 9.6)])
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        #expect(array.count == 1)
+        let record = array[0]
+        #expect(Set(record.keys) == [
+            "case", "variant", "shape", "backend", "threads", "median_seconds", "min_seconds",
+            "max_seconds", "repeats", "gflops", "percent_of_peak",
+        ])
+        #expect(record["case"] as? String == "gemm")
+        #expect(record["shape"] as? String == "2x3x4")
+        #expect(record["median_seconds"] as? Double == 0.5)
+        #expect(record["min_seconds"] as? Double == 0.25)
+        #expect(record["max_seconds"] as? Double == 1)
+        #expect(record["percent_of_peak"] as? Double == 4.8)
+    }
+
+    @Test func crossEntropyKindEncodesWithAnUnderscoreAndRoundTrips() throws {
+        var record = Self.sampleRecord(gbps: 3)
+        record.kind = .crossEntropy
+        let data = try JSONEncoder().encode(record)
+        #expect(String(decoding: data, as: UTF8.self).contains("\"case\":\"cross_entropy\""))
+        #expect(try JSONDecoder().decode(BenchRecord.self, from: data) == record)
+    }
+
+    @Test func emptyJSONIsAnEmptyArray() throws {
+        #expect(try BenchReport.json([]) == "[]")
+    }
+
+    @Test func csvHasOneHeaderAndTheSameColumnsPerRow() {
+        let csv = BenchReport.csv([Self.sampleRecord(gflops: 1), Self.sampleRecord(gbps: 2)])
+        let lines = csv.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0] == Substring(BenchReport.columns.joined(separator: ",")))
+        #expect(lines.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 13 })
+        #expect(lines[2].hasPrefix("gemm,NN,2x3x4,swift,1,0.5,0.25,1.0,3,,,2.0,"))
+    }
+
+    @Test func sideBySideShowsTheSpeedupOverTheReference() {
+        var fast = Self.sampleRecord(gflops: 30)
+        fast.backend = "c"
+        let table = BenchReport.sideBySide([Self.sampleRecord(gflops: 10), fast], skipped: [],
+                                           backends: ["swift", "c"])
+        let lines = table.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].contains("c/swift"))
+        #expect(lines[1].hasPrefix("gemm NN 2x3x4"))
+        #expect(lines[1].hasSuffix("3.0x"))
+    }
+
+    @Test func skippedCasesShowInTheTable() {
+        var fast = Self.sampleRecord(gflops: 30)
+        fast.backend = "c"
+        let skip = BenchSkip(caseKey: fast.caseKey, backend: "swift", reason: "too slow")
+        let table = BenchReport.sideBySide([fast], skipped: [skip], backends: ["swift", "c"])
+        #expect(table.contains("skipped"))
+    }
+
+    @Test func readsTheClockFromACpuinfoFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-cpuinfo-\(getpid())").path
+        try "processor\t: 0\nmodel name\t: Test CPU\ncpu MHz\t\t: 2596.140\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(PeakProbe.cpuMegahertz(path: path) == 2596.140)
+        #expect(PeakProbe.cpuMegahertz(path: path + ".missing") == nil)
+    }
+
+    @Test func tinyRealCasesGivePositiveFiguresOnSwift() throws {
+        let backend = BenchBackend(name: "swift", threads: 1) { SwiftBackend() }
+        let settings = BenchSettings(warmupCalls: 1, minTime: 0, minRepeats: 2, minSampleTime: 0)
+        let suite = BenchSuite(backends: [backend], settings: settings, peak: nil, forceReference: false)
+        let data = SyntheticData(samples: 64, maxBatches: 2)
+        let cases = [
+            BenchCases.gemmCase(m: 8, n: 6, k: 5, transA: true, transB: false),
+            BenchCases.gemmCase(m: 2048, n: 2048, k: 2048, transA: false, transB: false, tooSlowForReference: true),
+            BenchCases.softmaxCase(rows: 4, cols: 10),
+            BenchCases.crossEntropyCase(rows: 4, cols: 10),
+            BenchCases.trainCase(widths: [25, 8, 2], batch: 8, data: data),
+            BenchCases.inferCase(widths: [25, 8, 2], batch: 16),
+        ]
+        let (records, skipped) = try suite.run(cases)
+        #expect(records.map(\.kind) == [.gemm, .softmax, .crossEntropy, .train, .infer])
+        #expect(records.allSatisfy { $0.figure > 0 && $0.medianSeconds > 0 && $0.repeats >= 2 })
+        #expect(records.allSatisfy { $0.minSeconds <= $0.medianSeconds && $0.medianSeconds <= $0.maxSeconds })
+        #expect(records[0].shape == "8x6x5" && records[0].variant == "TN" && records[0].gflops != nil)
+        #expect(records[3].variant == "25-8-2" && records[3].shape == "batch=8")
+        #expect(skipped.count == 1 && skipped[0].reason.contains("--sizes 2048"))
+    }
+
+    @Test func gemmCaseCountsTwoMNKFlopsAndRuns() throws {
+        let gemm = BenchCases.gemmCase(m: 3, n: 4, k: 5, transA: false, transB: true)
+        #expect(gemm.workPerCall == 2 * 3 * 4 * 5)
+        #expect(gemm.figure(seconds: 1e-9) == 120)
+        let work = try gemm.prepare(SwiftBackend())
+        try work()
+    }
+
+    @Test func peakForThreadsNeverFallsBelowTheScaledSingleThreadFigure() {
+        let peak = PeakEstimate(singleThread: 100, multiThread: 120, threads: 2, method: "", nominal: nil,
+                                nominalFormula: "")
+        #expect(peak.gflops(threads: 1) == 100)
+        let cores = Double(min(2, ThreadSettings.activeCores))
+        #expect(peak.gflops(threads: 2) == max(120, 100 * cores))
+    }
+
+    @Test func networksAlternateDenseAndReLU() {
+        let model = BenchCases.network([784, 256, 128, 10])
+        #expect(model.layers.map(\.summary) == ["Dense(784 → 256)", "ReLU", "Dense(256 → 128)", "ReLU", "Dense(128 → 10)"])
+    }
+}

@@ -72,3 +72,25 @@ float bp_peak_fma_loop(int level, long trips, float seed) {
     default: return peak_portable(trips, seed);
     }
 }
+
+struct peak_job {
+    int level;
+    long trips;
+    float results[64];
+};
+
+static void peak_task(void *ctx, long task) {
+    struct peak_job *job = ctx;
+    job->results[task] = bp_peak_fma_loop(job->level, job->trips, (float)(task + 1));
+}
+
+float bp_peak_fma_parallel(int level, long trips, int threads) {
+    if (threads < 1) threads = 1;
+    if (threads > 64) threads = 64;
+    struct peak_job job = {.level = level, .trips = trips};
+    // One task per thread: the static schedule gives each team member exactly one.
+    bp_parallel_for(threads, threads, peak_task, &job);
+    float sum = 0;
+    for (int i = 0; i < threads; i++) sum += job.results[i];
+    return sum;
+}

@@ -16,6 +16,11 @@ enum { BP_PEAK_CHAINS = 12 };
 /// Flops per call: trips × BP_PEAK_CHAINS × bp_peak_lanes(level) × 2.
 float bp_peak_fma_loop(int level, long trips, float seed);
 
+/// bp_peak_fma_loop on `threads` threads at once (the C kernels' OpenMP team, so the same
+/// threads the `c` backend computes with; 1 without OpenMP), each running `trips` rounds.
+/// Flops per call: threads × trips × BP_PEAK_CHAINS × bp_peak_lanes(level) × 2.
+float bp_peak_fma_parallel(int level, long trips, int threads);
+
 /// FP32 lanes per vector at `level` (after clamping): 16 (AVX-512), 8 (AVX2), 4 (portable).
 int bp_peak_lanes(int level);
 

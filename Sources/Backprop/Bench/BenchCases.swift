@@ -8,8 +8,9 @@ public struct BenchCase {
     public let workPerCall: Double
     /// True when the `swift` reference is too slow for this case unless forced.
     public let tooSlowForReference: Bool
-    /// Allocates the buffers and returns the work for one call, ready to be timed.
-    let prepare: (any Backend) throws -> () throws -> Void
+    /// Allocates the case's buffers for `backend` and returns the work of one call, ready to
+    /// be timed (the package benchmarks in `Benchmarks/` time it too).
+    public let prepare: (any Backend) throws -> () throws -> Void
 
     /// The figure for one call taking `seconds`: GFLOP/s, GB/s or samples/s.
     public func figure(seconds: Double) -> Double {

@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -13,7 +12,8 @@ import Darwin
 public struct PeakEstimate: Sendable, Equatable {
     /// Measured GFLOP/s on one thread.
     public let singleThread: Double
-    /// Measured GFLOP/s with `threads` threads running the loop at once.
+    /// Measured GFLOP/s with `threads` threads running the loop at once (the C kernels'
+    /// OpenMP team; without the OpenMP trait they run one after the other).
     public let multiThread: Double
     public let threads: Int
     /// How the numbers were obtained, one line.
@@ -56,11 +56,7 @@ public enum PeakProbe {
         var multiGflops = singleGflops
         let count = max(threads, 1)
         if count > 1 {
-            let multi = runner.measure {
-                DispatchQueue.concurrentPerform(iterations: count) { index in
-                    sink(bp_peak_fma_loop(level, trips, Float(index + 1)))
-                }
-            }
+            let multi = runner.measure { sink(bp_peak_fma_parallel(level, trips, Int32(clamping: count))) }
             multiGflops = Double(count) * flopsPerCall / multi.min / 1e9
         }
         let cores = ThreadSettings.activeCores

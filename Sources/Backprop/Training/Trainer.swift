@@ -55,6 +55,8 @@ public final class Trainer {
     private var predicted: [Int32] = []
     private var outputGrad: Tensor?
     private var lossScratch: Tensor?
+    /// 0, 1, 2, ...: the row order of ``trainStep(_:)``'s batch, kept so a step allocates nothing.
+    private var identityOrder: [Int] = []
 
     /// - Parameter seed: seeds the minibatch shuffling (weights are seeded by the model).
     public init(model: Sequential, loss: Loss, optimizer: any Optimizer, backend: any Backend, seed: UInt64 = 0) {
@@ -159,7 +161,8 @@ public final class Trainer {
     @discardableResult
     public func trainStep(_ batch: Dataset) throws -> Double {
         try checkCompatible(batch)
-        return try step(batch, indices: ArraySlice(0..<batch.count), epoch: state.epochsCompleted,
+        if identityOrder.count < batch.count { identityOrder = Array(0..<batch.count) }
+        return try step(batch, indices: identityOrder[0..<batch.count], epoch: state.epochsCompleted,
                         batch: state.batchesCompleted).0
     }
 

@@ -40,11 +40,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Comma-separated square GEMM sizes (default: 128,256,512,1024,2048).")
     var sizes: String?
 
-    @Option(name: .customLong("repeat"), help: "Minimum timed calls per case and backend.")
-    var repeats: Int = 5
+    @Option(name: .customLong("repeat"), help: "Minimum timed calls per case and backend (default 5).")
+    var repeats: Int?
 
-    @Option(name: .customLong("min-time"), help: "Minimum seconds of timed calls per case and backend.")
-    var minTime: Double = 0.5
+    @Option(name: .customLong("min-time"), help: "Minimum seconds of timed calls per case and backend (default 0.5).")
+    var minTime: Double?
+
+    @Flag(help: "A quick pass: --min-time 0.1, --repeat 3, square GEMMs up to 512 (flags given explicitly win).")
+    var quick = false
 
     @Flag(help: "Print only one JSON array of records on stdout (progress goes to stderr).")
     var json = false
@@ -54,8 +57,10 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if json && csv { throw ValidationError("choose one of --json and --csv") }
-        if repeats < 1 { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
-        if !(minTime >= 0) { throw ValidationError("--min-time must be a non-negative number of seconds") }
+        if let repeats, repeats < 1 { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
+        if let minTime, !(minTime >= 0) {
+            throw ValidationError("--min-time must be a non-negative number of seconds, got \(minTime)")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         _ = try parsedSizes()
     }
@@ -85,7 +90,8 @@ struct BenchCommand: ParsableCommand {
         }
         var cases: [BenchCase] = []
         let wants = { (s: BenchSelection) in selection == .all || selection == s }
-        if wants(.gemm) { cases += BenchCases.gemm(squareSizes: squareSizes ?? BenchCases.defaultSquareSizes) }
+        let defaultSizes = quick ? BenchCases.defaultSquareSizes.filter { $0 <= 512 } : BenchCases.defaultSquareSizes
+        if wants(.gemm) { cases += BenchCases.gemm(squareSizes: squareSizes ?? defaultSizes) }
         if wants(.softmax) {
             cases += BenchCases.softmax()
             say("softmax and cross_entropy GB/s count one read of the input (logits, plus the int32 labels) "
@@ -108,7 +114,8 @@ struct BenchCommand: ParsableCommand {
             peak = estimate
         }
 
-        let settings = BenchSettings(warmupCalls: 1, minTime: minTime, minRepeats: repeats)
+        let settings = BenchSettings(warmupCalls: 1, minTime: minTime ?? (quick ? 0.1 : 0.5),
+                                     minRepeats: repeats ?? (quick ? 3 : 5))
         let suite = BenchSuite(backends: backends, settings: settings, peak: peak,
                                forceReference: names != nil && squareSizes != nil)
         let result = try suite.run(cases, onRecord: { say(BenchReport.line($0)) },

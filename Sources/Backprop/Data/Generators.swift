@@ -5,7 +5,10 @@ public enum Generators {
     ///
     /// Positives put the edge between any two columns with varied dark and bright levels.
     /// Negatives are a balanced mix of the look-alikes a classifier must reject: flat patches,
-    /// pure noise, horizontal edges, and reversed (bright-to-dark) vertical edges. All patches
+    /// textured patches (±0.15 around one level), horizontal edges, and reversed (bright-to-dark)
+    /// vertical edges. Textures are bounded rather than uniform noise over [0, 1], because some
+    /// uniform-noise patches really do contain a dark-to-bright vertical edge, which would make
+    /// the labels wrong rather than the task hard. All patches
     /// get Gaussian noise (σ = 0.05). Classes alternate before a seeded shuffle, so they are
     /// balanced (the extra sample of an odd count is a negative).
     /// - Throws: ``BackpropError/invalidArgument(_:)`` when `count < 1`.
@@ -31,7 +34,7 @@ public enum Generators {
                     switch kind {
                     case -1: v = c < edge ? dark : bright   // the positive: dark | bright
                     case 0: v = flat                        // uniform
-                    case 1: v = rng.nextUnit()              // noise
+                    case 1: v = flat + 0.3 * (rng.nextUnit() - 0.5)  // texture: ±0.15 around a level
                     case 2: v = r < edge ? dark : bright    // horizontal edge
                     default: v = c < edge ? bright : dark   // reversed vertical edge
                     }

@@ -83,6 +83,8 @@ private func entry(_ name: String, dtype: String = "F32", shape: String = "[1,2]
         #expect(throws: BackpropError.invalidArgument("shape [3] for tensor 'b' does not hold its 1×2 values")) {
             _ = try SafeTensors.encode(tensors: [("b", bias)], shapes: ["b": [3]])
         }
+        #expect(throws: BackpropError.self) { _ = try SafeTensors.encode(tensors: [("b", bias)], shapes: ["b": [.max, 2]]) }
+        #expect(throws: BackpropError.self) { _ = try SafeTensors.encode(tensors: [("b", bias)], shapes: ["b": [-1, -2]]) }
     }
 
     @Test func lengthPrefixErrors() throws {

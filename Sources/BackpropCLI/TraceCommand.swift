@@ -10,7 +10,7 @@ struct TraceCommand: ParsableCommand {
         abstract: "Show backpropagation step by step on a small example.",
         discussion: """
             Examples:
-              worked  the tutorials' 3-class example: softmax cross-entropy through Dense(2 → 3)
+              worked  the tutorials' 3-class example: softmax cross-entropy, Dense(2 → 3)
               xor     the chain rule through a 2-2-1 sigmoid network with squared error
               edges   a 5×5 image patch through a 25-8-2 ReLU network
             Every number is computed by the engine (pure-Swift reference backend).

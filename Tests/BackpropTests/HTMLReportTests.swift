@@ -85,6 +85,10 @@ import Testing
         let chart = SVGChart(title: "x", yLabel: "y",
                              series: [.init(name: "s", color: "#000", values: [1, 2, nil, 3, 4])])
         #expect(Self.occurrences(of: "<polyline", in: chart.render()) == 2)
+        // An accuracy of 100% from the start still gets an axis that ends at 100%.
+        let flat = SVGChart(title: "a", yLabel: "accuracy", series: [.init(name: "s", color: "#000", values: [1, 1, 1])],
+                            yMax: 1, yFormat: { formatFixed($0 * 100, decimals: 0) + "%" }).render()
+        #expect(flat.contains(">100%<") && flat.contains(">90%<") && !flat.contains(">102%<"))
     }
 
     @Test func pngAndBase64() {

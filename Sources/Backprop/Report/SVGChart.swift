@@ -38,7 +38,11 @@ struct SVGChart {
     func render() -> String {
         let epochs = max(series.map(\.values.count).max() ?? 0, 1)
         let finite = series.flatMap { $0.values.compactMap { $0 } }.filter(\.isFinite)
-        let (yLow, yHigh, yStep) = Self.niceRange(low: finite.min() ?? 0, high: yMax ?? finite.max() ?? 1,
+        // With a fixed top (accuracy), keep at least a tenth of it visible below, so a run that
+        // sits at 100% from the first epoch still gets a readable axis.
+        let dataLow = finite.min() ?? 0
+        let low = yMax.map { min(dataLow, $0 - 0.1) } ?? dataLow
+        let (yLow, yHigh, yStep) = Self.niceRange(low: low, high: yMax ?? finite.max() ?? 1,
                                                   ticks: 5, fromZero: yMax == nil)
         let xHigh = Double(max(epochs, 2))
         func px(_ epoch: Double) -> Double { left + (epoch - 1) / (xHigh - 1) * (right - left) }

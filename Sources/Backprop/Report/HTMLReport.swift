@@ -57,7 +57,7 @@ public enum HTMLReport {
     ) throws {
         let html = render(title: title, history: history, evaluation: evaluation, classNames: classNames,
                           firstLayerWeights: firstLayerWeights, imageShape: imageShape, summary: summary)
-        try ReportFile.writeAtomically(Array(html.utf8), to: path)
+        try AtomicFile.write(Array(html.utf8), to: path)
     }
 
     private static func summarySection(_ rows: [(String, String)]) -> String {

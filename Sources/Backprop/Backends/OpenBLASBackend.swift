@@ -73,6 +73,9 @@ public final class OpenBLASBackend: Backend {
             beta, c, Int32(cLead))
     }
 
+    /// The thread count OpenBLAS holds now (global to the process).
+    var libraryThreads: Int { Int(library.getNumThreads()) }
+
     /// C: (rows, cols) with leading dimension ldc: C = beta · C, not reading C when beta == 0.
     private func scaleRows(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ldc: Int, beta: Float) {
         if beta == 1 { return }

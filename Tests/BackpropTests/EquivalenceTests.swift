@@ -2,13 +2,15 @@ import Testing
 @testable import Backprop
 
 /// Every backend that can run on this machine (`swift` always), built with two threads.
+/// The process environment is honoured, so `BACKPROP_OPENBLAS_DISABLE=1 swift test` runs the
+/// suite as on a machine without OpenBLAS.
 private let availableBackendNames: [String] = {
-    let entries = (try? BackendRegistry.entries(threads: 2, environment: [:])) ?? []
+    let entries = (try? BackendRegistry.entries(threads: 2, environment: ProcessEnvironment.current)) ?? []
     return entries.filter(\.available).map(\.name)
 }()
 
 private func makeBackend(_ name: String) throws -> any Backend {
-    try BackendRegistry.make(name: name, threads: 2, environment: [:])
+    try BackendRegistry.make(name: name, threads: 2, environment: ProcessEnvironment.current)
 }
 
 /// C = alpha · op(A) · op(B) + beta · C on arrays; returns the whole C buffer, padding included.

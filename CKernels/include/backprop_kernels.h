@@ -55,6 +55,22 @@ void bp_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
               const float *a, long lda, const float *b, long ldb,
               float beta, float *c, long ldc);
 
+/// Ways bp_sgemm_with may compute a GEMM (for tests and benchmarks).
+typedef enum {
+    BP_GEMM_AUTO = 0,     // what bp_sgemm does: direct below a size threshold, else blocked
+    BP_GEMM_DIRECT = 1,   // the direct loops: no packing, no threads (also the naive reference)
+    BP_GEMM_BLOCKED = 2,  // packing + microkernel, on `threads` threads
+    BP_GEMM_NARROW = 3,   // n <= 16 (AVX-512) or 8 (AVX2): B packed, A in place; else blocked
+} bp_gemm_path_t;
+
+/// bp_sgemm with explicit per-call choices (level, thread count, and a bp_gemm_path_t) instead of the process-wide settings, so tests can
+/// cover every SIMD level, path and thread count without touching global state. `level` is
+/// clamped to what the CPU supports; `threads` < 1 means 1 (and 1 without OpenMP).
+/// Same semantics as bp_sgemm.
+void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
+                   long m, long n, long k, float alpha, const float *a, long lda,
+                   const float *b, long ldb, float beta, float *c, long ldc);
+
 // ---- Elementwise and row/column ops ------------------------------------------------------
 
 /// x: (rows, cols), bias: (cols): x[r][c] += bias[c].

@@ -1,0 +1,166 @@
+// gemm.c: bp_sgemm, the BLIS-style blocked SGEMM driver.
+//
+// op(A): (m, k), op(B): (k, n) -> C: (m, n), all row-major. Loop nest per thread:
+//   jc over n by NC:   pack op(B)[pc:pc+kc, jc:jc+nc] into Bp (L2-resident)
+//     pc over k by KC (sequential: C accumulates block after block)
+//       ic over m by MC: pack op(A)[ic:ic+mc, pc:pc+kc] into Ap
+//         ir over mc by MR:  one A micro-panel (L1-resident) ...
+//           jr over nc by NR: ... times the B micro-panels: the MR x NR microkernel
+// (the BLIS loops for a row-major C: the vector dimension of the tile is n).
+// Threads split C into disjoint rectangles cut at multiples of MR and NR, so each thread owns
+// the C it writes and every element sees the same additions in the same order for any
+// thread count. KC blocks are never split across threads.
+#include <math.h>
+
+#include "gemm_internal.h"
+#include "internal.h"
+
+// Problems with m * n * k at or below this take the direct path: packing and the microkernel
+// set-up would cost more than the arithmetic (the 25-8-2 network's GEMMs are ~1e3 flops).
+#define BP_GEMM_SMALL_MNK 32768.0
+// Below this many flops per thread a fork/join (a few microseconds) does not pay off.
+#define BP_GEMM_FLOPS_PER_THREAD 2.0e6
+
+typedef struct {
+    const bp_gemm_config *cfg;
+    int trans_a, trans_b;
+    long m, n, k;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    long lda, ldb, ldc;
+    long kc_step;         // balanced KC, a function of k only
+    long parts_m, parts_n;  // thread grid over C
+} gemm_job;
+
+static long min_long(long x, long y) { return x < y ? x : y; }
+
+/// The blocked algorithm on C[i0:i1, j0:j1], on the calling thread.
+static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) {
+    const bp_gemm_config *cfg = job->cfg;
+    long mr_t = cfg->mr, nr_t = cfg->nr;
+    long kc_max = job->kc_step;
+    long mc_max = min_long(cfg->mc, ((i1 - i0 + mr_t - 1) / mr_t) * mr_t);
+    long nc_max = min_long(cfg->nc, ((j1 - j0 + nr_t - 1) / nr_t) * nr_t);
+    float *ap = bp_thread_scratch(0, (size_t)(mc_max * kc_max));
+    float *bp = bp_thread_scratch(1, (size_t)(nc_max * kc_max));
+    if (ap == NULL || bp == NULL) {
+        // Out of memory for the packing buffers: still compute the right answer, slowly.
+        bp_sgemm_small(job->trans_a, job->trans_b, i1 - i0, j1 - j0, job->k, job->alpha,
+                       job->trans_a ? job->a + i0 : job->a + i0 * job->lda, job->lda,
+                       job->trans_b ? job->b + j0 * job->ldb : job->b + j0, job->ldb,
+                       job->beta, job->c + i0 * job->ldc + j0, job->ldc);
+        return;
+    }
+    for (long jc = j0; jc < j1; jc += cfg->nc) {
+        long nc = min_long(cfg->nc, j1 - jc);
+        for (long pc = 0; pc < job->k; pc += kc_max) {
+            long kc = min_long(kc_max, job->k - pc);
+            float beta = pc == 0 ? job->beta : 1.0f;
+            bp_pack_b(job->b, job->ldb, job->trans_b, pc, jc, kc, nc, nr_t, bp);
+            for (long ic = i0; ic < i1; ic += cfg->mc) {
+                long mc = min_long(cfg->mc, i1 - ic);
+                bp_pack_a(job->a, job->lda, job->trans_a, ic, pc, mc, kc, mr_t, ap);
+                for (long ir = 0; ir < mc; ir += mr_t) {
+                    long mr = min_long(mr_t, mc - ir);
+                    for (long jr = 0; jr < nc; jr += nr_t) {
+                        long nr = min_long(nr_t, nc - jr);
+                        float *c = job->c + (ic + ir) * job->ldc + jc + jr;
+                        cfg->kernel(kc, ap + ir * kc, bp + jr * kc, c, job->ldc,
+                                    job->alpha, beta, mr, nr);
+                    }
+                }
+            }
+        }
+    }
+}
+
+static void gemm_task(void *ctx, long task) {
+    const gemm_job *job = ctx;
+    long i0, i1, j0, j1;
+    bp_chunk_range(job->m, job->parts_m, job->cfg->mr, task / job->parts_n, &i0, &i1);
+    bp_chunk_range(job->n, job->parts_n, job->cfg->nr, task % job->parts_n, &j0, &j1);
+    if (i0 < i1 && j0 < j1) gemm_block(job, i0, i1, j0, j1);
+}
+
+/// Chooses a parts_m x parts_n grid for `threads` threads that duplicates the least packing:
+/// splitting n makes every part pack all of its rows of A, splitting m repacks B.
+static void choose_grid(gemm_job *job, int threads) {
+    long tiles_m = (job->m + job->cfg->mr - 1) / job->cfg->mr;
+    long tiles_n = (job->n + job->cfg->nr - 1) / job->cfg->nr;
+    double best = INFINITY;
+    job->parts_m = job->parts_n = 1;
+    for (long pm = 1; pm <= threads; pm++) {
+        if (threads % pm != 0) continue;
+        long pn = threads / pm;
+        if (pm > tiles_m || pn > tiles_n) continue;
+        double cost = (double)pn * (double)job->m + (double)pm * (double)job->n;
+        if (cost < best) {
+            best = cost;
+            job->parts_m = pm;
+            job->parts_n = pn;
+        }
+    }
+}
+
+static const bp_gemm_config *config_for_level(int level) {
+    int supported = bp_simd_level_supported();
+    switch (level < supported ? level : supported) {
+    case BP_SIMD_AVX512: return bp_gemm_config_avx512();
+    case BP_SIMD_AVX2: return bp_gemm_config_avx2();
+    default: return bp_gemm_config_portable();
+    }
+}
+
+/// C = beta C without reading C when beta == 0 (the k == 0 or alpha == 0 case).
+static void scale_c(long m, long n, float beta, float *c, long ldc) {
+    for (long i = 0; i < m; i++) {
+        float *row = c + i * ldc;
+        if (beta == 0.0f) {
+            for (long j = 0; j < n; j++) row[j] = 0.0f;
+        } else if (beta != 1.0f) {
+            for (long j = 0; j < n; j++) row[j] *= beta;
+        }
+    }
+}
+
+void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
+                   long m, long n, long k, float alpha, const float *a, long lda,
+                   const float *b, long ldb, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    double mnk = (double)m * (double)n * (double)k;
+    if (path == BP_GEMM_DIRECT || (path == BP_GEMM_AUTO && mnk <= BP_GEMM_SMALL_MNK)) {
+        bp_sgemm_small(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    if (level > bp_simd_level_supported()) level = bp_simd_level_supported();
+    if (threads < 1) threads = 1;
+    long useful = (long)(2.0 * mnk / BP_GEMM_FLOPS_PER_THREAD);
+    if (path == BP_GEMM_AUTO && useful < threads) threads = useful < 1 ? 1 : (int)useful;
+    if (path == BP_GEMM_AUTO || path == BP_GEMM_NARROW) {
+        if (bp_sgemm_narrow(level, threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+    }
+    gemm_job job = {
+        .cfg = config_for_level(level),
+        .trans_a = trans_a != 0, .trans_b = trans_b != 0,
+        .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
+        .a = a, .b = b, .c = c, .lda = lda, .ldb = ldb, .ldc = ldc,
+    };
+    // Balanced KC blocks (784 -> 2 x 392 rather than 384 + 384 + 16), from k alone.
+    long blocks = (k + job.cfg->kc - 1) / job.cfg->kc;
+    job.kc_step = (k + blocks - 1) / blocks;
+
+    choose_grid(&job, threads);
+    bp_parallel_for(job.parts_m * job.parts_n, threads, gemm_task, &job);
+}
+
+void bp_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+              const float *a, long lda, const float *b, long ldb,
+              float beta, float *c, long ldc) {
+    bp_sgemm_with(bp_active_simd_level(), bp_num_threads(), BP_GEMM_AUTO, trans_a, trans_b,
+                  m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

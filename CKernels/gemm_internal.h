@@ -1,0 +1,60 @@
+// gemm_internal.h: the pieces of the BLIS-style SGEMM shared by gemm.c, the packing routines
+// and the microkernels (one file per SIMD level).
+#ifndef BP_GEMM_INTERNAL_H
+#define BP_GEMM_INTERNAL_H
+
+#include <math.h>
+
+/// A register-blocked microkernel: C[0:mr, 0:nr] = alpha * Ap * Bp + beta * C.
+///   ap: packed A micro-panel, (kc, MR): ap[p * MR + i] = A[i, p], rows >= mr are zero.
+///   bp: packed B micro-panel, (kc, NR): bp[p * NR + j] = B[p, j], cols >= nr are zero.
+///   c:  (mr, nr) with row stride ldc; not read when beta == 0. mr <= MR, nr <= NR.
+/// Every level computes t = alpha * acc, then C = beta == 0 ? t : fma(beta, C, t), the same
+/// rounding for full and edge tiles, so results do not depend on where tiles are cut.
+typedef void (*bp_ukernel_fn)(long kc, const float *ap, const float *bp, float *c, long ldc,
+                              float alpha, float beta, long mr, long nr);
+
+/// A microkernel and the block sizes tuned for it.
+/// MR x NR: register tile. KC: depth of one packed block (A micro-panel MR x KC stays in L1).
+/// NC: width of a packed B panel (KC x NC stays in L2). MC: rows of a packed A block.
+typedef struct {
+    bp_ukernel_fn kernel;
+    long mr, nr, mc, kc, nc;
+} bp_gemm_config;
+
+const bp_gemm_config *bp_gemm_config_portable(void);
+const bp_gemm_config *bp_gemm_config_avx2(void);
+const bp_gemm_config *bp_gemm_config_avx512(void);
+
+/// Packs op(A)[i0:i0+mc, p0:p0+kc] into micro-panels of `mr_tile` rows (see bp_ukernel_fn).
+void bp_pack_a(const float *a, long lda, int trans, long i0, long p0, long mc, long kc,
+               long mr_tile, float *dst);
+/// Packs op(B)[p0:p0+kc, j0:j0+nc] into micro-panels of `nr_tile` columns.
+void bp_pack_b(const float *b, long ldb, int trans, long p0, long j0, long kc, long nc,
+               long nr_tile, float *dst);
+
+/// Edge-tile write-back shared by the SIMD microkernels: tile (mr, nr) with row stride ldt.
+static inline void bp_gemm_store_edge(const float *tile, long ldt, float *c, long ldc,
+                                      long mr, long nr, float alpha, float beta) {
+    for (long i = 0; i < mr; i++) {
+        for (long j = 0; j < nr; j++) {
+            float t = alpha * tile[i * ldt + j];
+            c[i * ldc + j] = beta == 0.0f ? t : fmaf(beta, c[i * ldc + j], t);
+        }
+    }
+}
+
+/// The direct path for small problems (no packing, no threads) and the naive reference.
+void bp_sgemm_small(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                    const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc);
+
+/// The widest C the narrow path takes at `level` (16 for AVX-512, 8 for AVX2, 0 = none).
+long bp_gemm_narrow_width(int level);
+/// The narrow-C path (n <= bp_gemm_narrow_width(level)): op(B) packed once, op(A) read in
+/// place. Returns 0 without touching C when it does not apply.
+int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, long n, long k,
+                    float alpha, const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc);
+
+#endif  // BP_GEMM_INTERNAL_H

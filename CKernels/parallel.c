@@ -1,0 +1,82 @@
+// parallel.c: the one parallel-for helper every kernel uses, plus per-thread scratch buffers.
+//
+// Threads come from libomp through its GCC-compatible runtime entry points, so the package
+// needs no -fopenmp flag: GOMP_parallel(fn, data, threads, flags) runs fn(data) on a team.
+// Without BACKPROP_OPENMP (the package's OpenMP trait off) everything runs on the caller.
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#ifdef BACKPROP_OPENMP
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
+
+struct team_job {
+    long n_tasks;
+    bp_task_fn fn;
+    void *ctx;
+    long next;  // the next unclaimed task (atomic)
+};
+
+/// Team members claim tasks from a shared counter: on a busy machine a descheduled thread
+/// does not hold up the others. Tasks write disjoint memory, so who runs what never matters.
+static void team_body(void *data) {
+    struct team_job *job = data;
+    for (;;) {
+        long task = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+        if (task >= job->n_tasks) break;
+        job->fn(job->ctx, task);
+    }
+}
+#endif
+
+void bp_parallel_for(long n_tasks, int threads, bp_task_fn fn, void *ctx) {
+    if (n_tasks <= 0) return;
+#ifdef BACKPROP_OPENMP
+    if (threads > n_tasks) threads = (int)n_tasks;
+    if (threads > 1) {
+        struct team_job job = {n_tasks, fn, ctx, 0};
+        GOMP_parallel(team_body, &job, (unsigned)threads, 0);
+        return;
+    }
+#else
+    (void)threads;
+#endif
+    for (long task = 0; task < n_tasks; task++) fn(ctx, task);
+}
+
+// Below this many elements a fork/join (a few microseconds) costs more than it saves.
+enum { BP_PARALLEL_MIN_WORK = 1 << 16 };
+
+int bp_threads_for(double work) {
+    int threads = bp_num_threads();
+    if (work < BP_PARALLEL_MIN_WORK) return 1;
+    long useful = (long)(work / BP_PARALLEL_MIN_WORK);
+    return useful < threads ? (int)(useful < 1 ? 1 : useful) : threads;
+}
+
+void bp_chunk_range(long n, long parts, long align, long index, long *begin, long *end) {
+    long units = (n + align - 1) / align;
+    long per = units / parts, extra = units % parts;
+    long start = index * per + (index < extra ? index : extra);
+    long count = per + (index < extra ? 1 : 0);
+    *begin = start * align < n ? start * align : n;
+    *end = (start + count) * align < n ? (start + count) * align : n;
+}
+
+enum { BP_SCRATCH_SLOTS = 4 };
+static _Thread_local float *scratch[BP_SCRATCH_SLOTS];
+static _Thread_local size_t scratch_capacity[BP_SCRATCH_SLOTS];
+
+float *bp_thread_scratch(int slot, size_t floats) {
+    if (floats <= scratch_capacity[slot]) return scratch[slot];
+    // Grow geometrically so a sequence of slightly larger problems reallocates rarely.
+    size_t capacity = floats + floats / 2 + 1024;
+    size_t bytes = (capacity * sizeof(float) + 63) & ~(size_t)63;
+    float *buffer = aligned_alloc(64, bytes);
+    if (buffer == NULL) return NULL;
+    free(scratch[slot]);
+    scratch[slot] = buffer;
+    scratch_capacity[slot] = capacity;
+    return buffer;
+}

@@ -1,1 +1,0 @@
-// Placeholder so the C target builds before its kernels land; replaced by the kernels.

@@ -1,0 +1,47 @@
+// vector_ops.c: fill, copy, scale and sum of squares. These are memory streams the compiler
+// vectorizes at -O2; only the sum of squares is reduced, over fixed chunks added in order so
+// it does not depend on the thread count.
+#include <string.h>
+
+#include "internal.h"
+
+// x: (n).
+void bp_fill(float *x, float value, long n) {
+    for (long i = 0; i < n; i++) x[i] = value;
+}
+
+// src, dst: (n), not overlapping.
+void bp_copy(const float *src, float *dst, long n) {
+    if (n > 0) memcpy(dst, src, (size_t)n * sizeof(float));
+}
+
+// x: (n).
+void bp_scale(float *x, float s, long n) {
+    for (long i = 0; i < n; i++) x[i] *= s;
+}
+
+typedef struct {
+    const float *x;
+    long n, chunks;
+    double partial[BP_REDUCE_CHUNKS];
+} squares_job;
+
+static void squares_task(void *ctx, long task) {
+    squares_job *job = ctx;
+    long i0, i1;
+    bp_chunk_range(job->n, job->chunks, 1, task, &i0, &i1);
+    double total = 0.0;
+    for (long i = i0; i < i1; i++) total += (double)job->x[i] * (double)job->x[i];
+    job->partial[task] = total;
+}
+
+// x: (n).
+double bp_sum_squares(const float *x, long n) {
+    if (n <= 0) return 0.0;
+    squares_job job = {.x = x, .n = n};
+    job.chunks = n < BP_REDUCE_CHUNKS ? n : BP_REDUCE_CHUNKS;
+    bp_parallel_for(job.chunks, bp_threads_for((double)n), squares_task, &job);
+    double total = 0.0;
+    for (long i = 0; i < job.chunks; i++) total += job.partial[i];
+    return total;
+}

@@ -1,0 +1,440 @@
+import CKernels
+import Testing
+@testable import Backprop
+
+// Every C kernel against the pure-Swift reference (`SwiftBackend`), on each SIMD level this
+// machine supports, for many shapes. The suite is serialized because some tests change the
+// process-wide SIMD level or thread count; each restores them. GEMM tests pass the level, path
+// and thread count per call through `bp_sgemm_with` instead.
+//
+// Tolerances:
+// - GEMM: |C − C_ref| ≤ 2(k + 2)·ε·|α|·max|A|·max|B| + 2ε·|β|·max|C₀| (ε = 2⁻²³): both results
+//   round k products and sums, the bound of a dot product of length k.
+// - softmax, activations, optimizer updates, gradients: 4e-6 absolute + 4e-6 relative (the
+//   vector exp is within ~2 ulp of expf; tanh loses ~3 ulp near |x| = 1/16).
+// - losses (double sums of float terms): 1e-5 relative + 1e-6 absolute.
+// - bias add, column sums, copy, fill, scale, argmax: exact or 1e-5 relative (order of sums).
+@Suite(.serialized) struct CKernelTests {
+    static let reference = SwiftBackend()
+    static let backend = CBackend()
+    static let levels = Array(Int32(BP_SIMD_PORTABLE.rawValue)...bp_simd_level_supported())
+    static let dims = [1, 2, 3, 7, 17, 31, 32, 33, 64, 127, 255, 256, 1000]
+    static let epsilon = Float.ulpOfOne
+
+    // MARK: - GEMM
+
+    /// op(A): (m, k), op(B): (k, n), C: (m, n) with padded leading dimensions.
+    struct GemmCase {
+        var transA: Bool, transB: Bool, m: Int, n: Int, k: Int
+        var alpha: Float, beta: Float
+        var a: [Float], b: [Float], c: [Float]
+        var lda: Int, ldb: Int, ldc: Int
+
+        init(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+             alpha: Float = 0.75, beta: Float = -0.5, pad: Int = 3, seed: UInt64 = 1) {
+            var rng = SeededGenerator(seed: seed &+ UInt64(m * 1_000_003 + n * 1009 + k))
+            self.transA = transA; self.transB = transB
+            self.m = m; self.n = n; self.k = k; self.alpha = alpha; self.beta = beta
+            lda = (transA ? m : k) + pad
+            ldb = (transB ? k : n) + pad
+            ldc = n + pad
+            a = CKernelTests.random((transA ? k : m) * lda, &rng)
+            b = CKernelTests.random((transB ? n : k) * ldb, &rng)
+            c = CKernelTests.random(m * ldc, &rng)
+        }
+
+        /// C after the GEMM on `backend`, or via bp_sgemm_with when `level` is given.
+        func run(_ backend: Backend, level: Int32? = nil, threads: Int32 = 1,
+                 path: bp_gemm_path_t = BP_GEMM_AUTO) -> [Float] {
+            var out = c
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    out.withUnsafeMutableBufferPointer { pc in
+                        if let level {
+                            bp_sgemm_with(level, threads, Int32(path.rawValue), transA ? 1 : 0,
+                                          transB ? 1 : 0, m, n, k, alpha, pa.baseAddress!, lda,
+                                          pb.baseAddress!, ldb, beta, pc.baseAddress!, ldc)
+                        } else {
+                            backend.gemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                                         alpha: alpha, a: pa.baseAddress!, lda: lda,
+                                         b: pb.baseAddress!, ldb: ldb, beta: beta,
+                                         c: pc.baseAddress!, ldc: ldc)
+                        }
+                    }
+                }
+            }
+            return out
+        }
+
+        var tolerance: Float {
+            let maxA = a.map(abs).max() ?? 0, maxB = b.map(abs).max() ?? 0
+            let maxC = c.map(abs).max() ?? 0
+            return 2 * Float(k + 2) * epsilon * abs(alpha) * maxA * maxB + 2 * epsilon * abs(beta) * maxC
+        }
+
+        /// The largest error over the (m, n) window of C, and whether the padding was untouched.
+        func check(_ got: [Float], against want: [Float]) -> (ok: Bool, worst: Float) {
+            var worst: Float = 0
+            for i in 0..<m {
+                for j in 0..<n { worst = max(worst, abs(got[i * ldc + j] - want[i * ldc + j])) }
+                for j in n..<ldc where got[i * ldc + j] != c[i * ldc + j] { return (false, .infinity) }
+            }
+            return (worst <= tolerance, worst)
+        }
+    }
+
+    static func random(_ count: Int, _ rng: inout SeededGenerator) -> [Float] {
+        (0..<count).map { _ in Float(rng.nextUnit() * 2 - 1) }
+    }
+
+    static let transposes = [(false, false), (false, true), (true, false), (true, true)]
+
+    /// Runs one case on the auto path (the process settings), the direct path, and the blocked
+    /// path of every SIMD level on 1 and 2 threads; all must match the reference.
+    func checkAllPaths(_ g: GemmCase, blockedThreads: [Int32] = [1, 2]) {
+        let want = g.run(Self.reference)
+        let auto = g.check(g.run(Self.backend), against: want)
+        #expect(auto.ok, "auto \(g.transA)\(g.transB) (\(g.m),\(g.n),\(g.k)) err \(auto.worst) tol \(g.tolerance)")
+        let direct = g.check(g.run(Self.backend, level: 0, path: BP_GEMM_DIRECT), against: want)
+        #expect(direct.ok, "direct (\(g.m),\(g.n),\(g.k)) err \(direct.worst)")
+        for level in Self.levels {
+            for threads in blockedThreads {
+                let got = g.check(g.run(Self.backend, level: level, threads: threads, path: BP_GEMM_BLOCKED),
+                                  against: want)
+                let narrow = g.check(g.run(Self.backend, level: level, threads: threads, path: BP_GEMM_NARROW),
+                                     against: want)
+                #expect(narrow.ok, "narrow level \(level) threads \(threads) \(g.transA)\(g.transB) (\(g.m),\(g.n),\(g.k)) err \(narrow.worst)")
+                #expect(got.ok, "blocked level \(level) threads \(threads) \(g.transA)\(g.transB) (\(g.m),\(g.n),\(g.k)) err \(got.worst) tol \(g.tolerance)")
+            }
+        }
+    }
+
+    @Test func gemmFullSweepOfSmallDims() {
+        let small = [1, 2, 3, 7, 17, 33]
+        for (transA, transB) in Self.transposes {
+            for m in small {
+                for n in small {
+                    for k in small {
+                        checkAllPaths(GemmCase(transA, transB, m, n, k), blockedThreads: [1])
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func gemmSparseCrossOfAllDims() {
+        // Every size of the list appears as m, n and k, crossed sparsely, within a work budget
+        // that keeps the debug-mode reference fast.
+        var cases = 0
+        let d = Self.dims
+        for i in d.indices {
+            for j in d.indices {
+                for l in d.indices where (i + 2 * j + 3 * l) % 7 == 0 {
+                    let (m, n, k) = (d[i], d[j], d[l])
+                    guard m * n * k <= 600_000 else { continue }
+                    let (transA, transB) = Self.transposes[(i + j + l) % 4]
+                    checkAllPaths(GemmCase(transA, transB, m, n, k, alpha: -1.25, beta: 0.3, pad: 5))
+                    cases += 1
+                }
+            }
+        }
+        #expect(cases >= 60)
+    }
+
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func gemmMlpShapesAllTransposes(transA: Bool, transB: Bool) {
+        for (m, n, k) in [(64, 127, 255), (31, 1000, 17), (256, 10, 128), (33, 64, 300)] {
+            checkAllPaths(GemmCase(transA, transB, m, n, k, alpha: 0.5, beta: 1.5, pad: 1))
+        }
+    }
+
+    @Test func gemmBetaZeroNeverReadsC() {
+        for (transA, transB) in Self.transposes {
+            for (m, n, k) in [(3, 5, 2), (33, 40, 17), (70, 65, 400), (45, 10, 300)] {
+                var g = GemmCase(transA, transB, m, n, k, alpha: 1.5, beta: 0)
+                g.c = g.c.map { _ in Float.nan }
+                for level in Self.levels {
+                    for path in [BP_GEMM_DIRECT, BP_GEMM_BLOCKED, BP_GEMM_NARROW] {
+                        let out = g.run(Self.backend, level: level, threads: 2, path: path)
+                        let window = (0..<m).flatMap { i in out[(i * g.ldc)..<(i * g.ldc + n)] }
+                        #expect(window.allSatisfy { $0.isFinite }, "NaN leaked: level \(level) path \(path) (\(m),\(n),\(k))")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func gemmAlphaZeroOrEmptyKScalesC() {
+        for (alpha, k) in [(Float(0), 5), (Float(2), 0)] {
+            let g = GemmCase(false, true, 4, 6, k, alpha: alpha, beta: -2)
+            let out = g.run(Self.backend)
+            #expect(out == g.run(Self.reference))
+            #expect(out[0] == -2 * g.c[0])
+        }
+    }
+
+    @Test func gemmIsBitIdenticalForOneAndTwoThreads() {
+        for (transA, transB) in Self.transposes {
+            for (m, n, k) in [(129, 300, 257), (512, 37, 64), (40, 515, 800), (300, 10, 200)] {
+                let g = GemmCase(transA, transB, m, n, k, alpha: 0.9, beta: 0.1)
+                for level in Self.levels {
+                    let one = g.run(Self.backend, level: level, threads: 1, path: BP_GEMM_BLOCKED)
+                    let two = g.run(Self.backend, level: level, threads: 2, path: BP_GEMM_BLOCKED)
+                    let three = g.run(Self.backend, level: level, threads: 3, path: BP_GEMM_BLOCKED)
+                    let narrowOne = g.run(Self.backend, level: level, threads: 1, path: BP_GEMM_NARROW)
+                    let narrowTwo = g.run(Self.backend, level: level, threads: 2, path: BP_GEMM_NARROW)
+                    #expect(narrowOne == narrowTwo, "narrow level \(level) (\(m),\(n),\(k))")
+                    #expect(one == two && one == three, "level \(level) \(transA)\(transB) (\(m),\(n),\(k))")
+                }
+            }
+        }
+    }
+
+    // MARK: - Other kernels
+
+    /// Runs `body` once per supported SIMD level (forced process-wide), restoring the level.
+    func forEachLevel(_ body: (String) throws -> Void) rethrows {
+        let saved = bp_simd_level()
+        defer { bp_set_simd_level(saved) }
+        for level in Self.levels {
+            bp_set_simd_level(level)
+            try body(String(cString: bp_simd_level_name(level)))
+        }
+    }
+
+    static let rowShapes = [(1, 1), (2, 3), (7, 17), (3, 31), (5, 32), (4, 33), (17, 64), (2, 127),
+                            (9, 255), (3, 256), (31, 1000), (1000, 7)]
+
+    static func close(_ got: [Float], _ want: [Float], abs a: Float = 4e-6, rel r: Float = 4e-6) -> Bool {
+        got.count == want.count && zip(got, want).allSatisfy { g, w in
+            g == w || abs(g - w) <= a + r * abs(w)
+        }
+    }
+
+    static func close(_ got: Double, _ want: Double, rel: Double = 1e-5, abs a: Double = 1e-6) -> Bool {
+        got == want || Swift.abs(got - want) <= a + rel * Swift.abs(want)
+    }
+
+    /// Applies an in-place op on copies for both backends and returns (c, reference).
+    static func pair(_ input: [Float], _ op: (Backend, UnsafeMutablePointer<Float>) -> Void) -> ([Float], [Float]) {
+        var got = input, want = input
+        got.withUnsafeMutableBufferPointer { op(backend, $0.baseAddress!) }
+        want.withUnsafeMutableBufferPointer { op(reference, $0.baseAddress!) }
+        return (got, want)
+    }
+
+    @Test func softmaxAndCrossEntropyMatchReference() {
+        forEachLevel { level in
+            for (rows, cols) in Self.rowShapes {
+                var rng = SeededGenerator(seed: UInt64(rows * 7919 + cols))
+                let x = Self.random(rows * cols, &rng).map { $0 * 12 }
+                let labels = (0..<rows).map { _ in Int32(rng.nextInt(below: cols)) }
+                var targets = Self.random(rows * cols, &rng).map { abs($0) }
+                for r in 0..<rows {
+                    let s = targets[(r * cols)..<((r + 1) * cols)].reduce(0, +)
+                    for c in 0..<cols { targets[r * cols + c] /= s }
+                }
+                let softmax = Self.pair(x) { b, p in b.softmaxRows(p, y: p, rows: rows, cols: cols) }
+                #expect(Self.close(softmax.0, softmax.1), "softmax \(level) (\(rows),\(cols))")
+
+                var lossC = 0.0, lossRef = 0.0
+                let xentL = Self.pair(x) { b, g in
+                    let loss = b.softmaxCrossEntropy(logits: x, labels: labels, rows: rows, cols: cols, grad: g, scale: 0.25)
+                    if b === Self.backend { lossC = loss } else { lossRef = loss }
+                }
+                #expect(Self.close(xentL.0, xentL.1), "xent labels grad \(level) (\(rows),\(cols))")
+                #expect(Self.close(lossC, lossRef), "xent labels loss \(level): \(lossC) vs \(lossRef)")
+
+                let xentP = Self.pair(x) { b, g in
+                    let loss = b.softmaxCrossEntropy(logits: x, targets: targets, rows: rows, cols: cols, grad: g, scale: -0.5)
+                    if b === Self.backend { lossC = loss } else { lossRef = loss }
+                }
+                #expect(Self.close(xentP.0, xentP.1), "xent probs grad \(level) (\(rows),\(cols))")
+                #expect(Self.close(lossC, lossRef), "xent probs loss \(level): \(lossC) vs \(lossRef)")
+            }
+        }
+    }
+
+    @Test func softmaxSurvivesExtremeLogits() {
+        let rows: [[Float]] = [
+            [1e4, -1e4, 0, 1e4, 3],
+            [-1e4, -1e4, -1e4, -1e4, -1e4],
+            [5, 5, 5, 5, 5],
+            [-.infinity, 2, 1, 0, -1],
+            [-.infinity, -.infinity, -.infinity, -.infinity, -.infinity],
+            [88, 89, -200, 0, 1],
+        ]
+        let x = rows.flatMap { $0 }
+        forEachLevel { level in
+            for cols in [5] {
+                let (got, want) = Self.pair(x) { b, p in b.softmaxRows(p, y: p, rows: rows.count, cols: cols) }
+                #expect(Self.close(got, want), "\(level)")
+                for r in 0..<rows.count {
+                    let row = got[(r * cols)..<((r + 1) * cols)]
+                    #expect(row.allSatisfy { $0.isFinite && $0 >= 0 }, "\(level) row \(r): \(Array(row))")
+                    #expect(abs(row.reduce(0, +) - 1) < 1e-6, "\(level) row \(r) sums to \(row.reduce(0, +))")
+                }
+                #expect(got[0] == 0.5 && got[3] == 0.5 && got[1] == 0)
+                #expect(got[15] == 0, "exp(-inf) must be exactly 0")
+                #expect(got[(4 * cols)..<(5 * cols)].allSatisfy { $0 == 0.2 }, "all -inf gives a uniform row")
+            }
+        }
+    }
+
+    @Test func elementwiseOpsMatchReference() {
+        forEachLevel { level in
+            for n in [1, 2, 3, 7, 15, 16, 17, 31, 33, 64, 127, 1000, 70_001] {
+                var rng = SeededGenerator(seed: UInt64(n))
+                let x = Self.random(n, &rng).map { $0 * 9 }
+                let other = Self.random(n, &rng)
+                for kind in Activation.allCases {
+                    let fwd = Self.pair(x) { b, y in b.activationForward(kind, x: y, y: y, count: n) }
+                    #expect(Self.close(fwd.0, fwd.1), "\(kind) forward \(level) n=\(n)")
+                    let bwd = Self.pair(other) { b, d in b.activationBackward(kind, y: fwd.1, dy: d, dx: d, count: n) }
+                    #expect(Self.close(bwd.0, bwd.1), "\(kind) backward \(level) n=\(n)")
+                }
+                var lossC = 0.0, lossRef = 0.0
+                let mse = Self.pair(other) { b, g in
+                    let l = b.squaredError(x, target: other, count: n, grad: g, scale: 0.3)
+                    if b === Self.backend { lossC = l } else { lossRef = l }
+                }
+                #expect(Self.close(mse.0, mse.1) && Self.close(lossC, lossRef), "mse \(level) n=\(n)")
+                let t = other.map { ($0 + 1) / 2 }
+                let bce = Self.pair(other) { b, g in
+                    let l = b.binaryCrossEntropyWithLogits(x, target: t, count: n, grad: g, scale: 0.7)
+                    if b === Self.backend { lossC = l } else { lossRef = l }
+                }
+                #expect(Self.close(bce.0, bce.1) && Self.close(lossC, lossRef), "bce \(level) n=\(n)")
+
+                #expect(Self.close(Self.backend.sumOfSquares(x, count: n), Self.reference.sumOfSquares(x, count: n), rel: 1e-12))
+                let scaled = Self.pair(x) { b, p in b.scale(p, by: -1.5, count: n) }
+                #expect(scaled.0 == scaled.1)
+                let filled = Self.pair(x) { b, p in b.fill(p, value: 2.5, count: n) }
+                #expect(filled.0 == filled.1)
+                let copied = Self.pair(other) { b, p in b.copy(x, to: p, count: n) }
+                #expect(copied.0 == x && copied.1 == x)
+            }
+        }
+    }
+
+    @Test func rowAndColumnOpsMatchReference() {
+        forEachLevel { level in
+            for (rows, cols) in Self.rowShapes + [(300, 300)] {
+                var rng = SeededGenerator(seed: UInt64(rows * 31 + cols))
+                let x = Self.random(rows * cols, &rng)
+                let bias = Self.random(cols, &rng)
+                let biased = Self.pair(x) { b, p in b.addBias(p, bias: bias, rows: rows, cols: cols) }
+                #expect(biased.0 == biased.1, "bias \(level) (\(rows),\(cols))")
+                for accumulate in [false, true] {
+                    let sums = Self.pair(bias) { b, out in b.sumColumns(x, rows: rows, cols: cols, into: out, accumulate: accumulate) }
+                    #expect(Self.close(sums.0, sums.1, abs: 1e-5, rel: 1e-5), "sumColumns \(level) (\(rows),\(cols))")
+                }
+                var got = [Int32](repeating: -1, count: rows), want = got
+                Self.backend.argmaxRows(x, rows: rows, cols: cols, into: &got)
+                Self.reference.argmaxRows(x, rows: rows, cols: cols, into: &want)
+                #expect(got == want)
+            }
+        }
+        // Ties go to the first maximum.
+        var out: [Int32] = [9]
+        Self.backend.argmaxRows([1, 3, 3, 2], rows: 1, cols: 4, into: &out)
+        #expect(out == [1])
+    }
+
+    @Test func optimizerUpdatesMatchReference() {
+        forEachLevel { level in
+            for n in [1, 5, 16, 33, 1000, 70_001] {
+                var rng = SeededGenerator(seed: UInt64(n) + 99)
+                let param = Self.random(n, &rng), grad = Self.random(n, &rng)
+                let state = Self.random(n, &rng), second = Self.random(n, &rng).map { abs($0) }
+                for (momentum, wd, nesterov) in [(Float(0), Float(0), false), (0.9, 1e-2, false), (0.9, 1e-2, true)] {
+                    var velC = state, velR = state
+                    let upd = Self.pair(param) { b, p in
+                        if b === Self.backend {
+                            velC.withUnsafeMutableBufferPointer { v in
+                                b.sgdUpdate(param: p, grad: grad, velocity: momentum == 0 ? nil : v.baseAddress,
+                                            count: n, learningRate: 0.1, momentum: momentum, weightDecay: wd, nesterov: nesterov)
+                            }
+                        } else {
+                            velR.withUnsafeMutableBufferPointer { v in
+                                b.sgdUpdate(param: p, grad: grad, velocity: momentum == 0 ? nil : v.baseAddress,
+                                            count: n, learningRate: 0.1, momentum: momentum, weightDecay: wd, nesterov: nesterov)
+                            }
+                        }
+                    }
+                    #expect(Self.close(upd.0, upd.1) && Self.close(velC, velR), "sgd \(level) n=\(n) mu=\(momentum) nesterov=\(nesterov)")
+                }
+                for (decoupled, step) in [(false, 1), (true, 7)] {
+                    var mC = state, vC = second, mR = state, vR = second
+                    let upd = Self.pair(param) { b, p in
+                        let isC = b === Self.backend
+                        var m = isC ? mC : mR, v = isC ? vC : vR
+                        m.withUnsafeMutableBufferPointer { mp in
+                            v.withUnsafeMutableBufferPointer { vp in
+                                b.adamUpdate(param: p, grad: grad, m: mp.baseAddress!, v: vp.baseAddress!, count: n,
+                                             learningRate: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+                                             weightDecay: 0.05, decoupled: decoupled, step: step)
+                            }
+                        }
+                        if isC { mC = m; vC = v } else { mR = m; vR = v }
+                    }
+                    #expect(Self.close(upd.0, upd.1, abs: 1e-5) && Self.close(mC, mR) && Self.close(vC, vR),
+                            "adam \(level) n=\(n) decoupled=\(decoupled)")
+                }
+            }
+        }
+    }
+
+    @Test func resultsDoNotDependOnThreadCount() {
+        let saved = bp_num_threads()
+        defer { bp_set_num_threads(saved) }
+        var rng = SeededGenerator(seed: 2024)
+        let rows = 300, cols = 1000, n = rows * cols
+        let x = Self.random(n, &rng).map { $0 * 10 }
+        let t = Self.random(n, &rng).map { ($0 + 1) / 2 }
+        let labels = (0..<rows).map { _ in Int32(rng.nextInt(below: cols)) }
+        func run() -> [[Float]] {
+            var outputs: [[Float]] = []
+            var y = x
+            Self.backend.softmaxRows(x, y: &y, rows: rows, cols: cols)
+            outputs.append(y)
+            let loss = Self.backend.softmaxCrossEntropy(logits: x, labels: labels, rows: rows, cols: cols, grad: &y, scale: 0.5)
+            outputs.append(y + [Float(loss)])
+            let bce = Self.backend.binaryCrossEntropyWithLogits(x, target: t, count: n, grad: &y, scale: 1)
+            outputs.append(y + [Float(bce), Float(Self.backend.sumOfSquares(x, count: n))])
+            Self.backend.activationForward(.tanh, x: x, y: &y, count: n)
+            outputs.append(y)
+            var sums = [Float](repeating: 0, count: cols)
+            Self.backend.sumColumns(x, rows: rows, cols: cols, into: &sums, accumulate: false)
+            outputs.append(sums)
+            var p = x, m = t, v = t
+            Self.backend.adamUpdate(param: &p, grad: t, m: &m, v: &v, count: n, learningRate: 0.1, beta1: 0.9,
+                                    beta2: 0.99, epsilon: 1e-8, weightDecay: 0, decoupled: true, step: 3)
+            outputs.append(p)
+            return outputs
+        }
+        bp_set_num_threads(1)
+        let one = run()
+        bp_set_num_threads(2)
+        let two = run()
+        #expect(one == two)
+    }
+
+    @Test func forcingHookClampsAndNamesLevels() {
+        let saved = bp_simd_level()
+        defer { bp_set_simd_level(saved) }
+        #expect(bp_set_simd_level(99) == bp_simd_level_supported())
+        #expect(bp_set_simd_level(-3) == Int32(BP_SIMD_PORTABLE.rawValue))
+        #expect(CBackend().simdLevel == "portable")
+        #expect(String(cString: bp_simd_level_name(2)) == "avx512")
+    }
+
+    @Test func backendDescribesItself() {
+        let saved = bp_num_threads()
+        defer { bp_set_num_threads(saved) }
+        let backend = CBackend(threads: 3)
+        #expect(backend.name == "c")
+        #expect(backend.threads == (bp_has_openmp() != 0 ? 3 : 1))
+        #expect(backend.detail.hasPrefix("C kernels, \(backend.simdLevel), "))
+    }
+}

@@ -38,7 +38,7 @@ public final class OpenBLASBackend: Backend {
         OpenBLASBackend.libraryLock.withLock { _ in library.setNumThreads(Int32(clamping: resolved)) }
         self.library = library
         self.threads = resolved
-        elementwise = SwiftBackend()  // MERGE: CBackend
+        elementwise = CBackend(threads: resolved)
         detail = "\(library.config), \(resolved) thread\(resolved == 1 ? "" : "s"); "
             + "other ops on the \(elementwise.name) backend (\(elementwise.detail))"
     }

@@ -13,9 +13,9 @@ public enum IDX {
         let dims = try header(bytes, path: path, dimensions: 3, magic: 0x0000_0803, kind: "image")
         let (count, height, width) = (dims[0], dims[1], dims[2])
         let pixels = Tensor(rows: count, cols: height * width)
-        let start = 8 + 4 * 3
+        let start = 4 + 4 * 3  // magic + three sizes
         bytes.withUnsafeBufferPointer { src in
-            for i in 0..<pixels.count { pixels.data[i] = Float(src[start + i]) * (1 / 255) }
+            for i in 0..<pixels.count { pixels.data[i] = Float(src[start + i]) / 255 }
         }
         return (pixels, height, width)
     }

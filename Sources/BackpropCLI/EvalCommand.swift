@@ -1,6 +1,5 @@
 import ArgumentParser
 import Backprop
-import Foundation
 
 /// Which samples `eval` measures.
 enum EvalSplit: String, CaseIterable, ExpressibleByArgument {
@@ -55,14 +54,7 @@ struct EvalCommand: ParsableCommand {
 
     mutating func run() throws {
         let checkpoint = try ModelCheckpoint.load(from: model)
-        let trained = try checkpoint.settings.map { text in
-            do {
-                return try JSONDecoder().decode(TrainSettings.self, from: Data(text.utf8))
-            } catch {
-                throw BackpropError.malformedFile(path: model, location: "metadata 'settings'",
-                                                  message: "not the settings of a 'backprop train' run")
-            }
-        }
+        let trained = try checkpoint.settings.map { try TrainSettings.decode($0, path: model) }
         guard let kind = try data.dataset ?? data.data.map({ _ in try data.resolvedKind(fallback: .csv) }) ?? trained?.dataset else {
             throw CLIError("\(model) does not say which data it was trained on; give --dataset (and --data)")
         }

@@ -15,6 +15,13 @@ enum Interrupts {
 
     /// Installs the handlers. Until then the signals keep their default (terminate) action.
     static func install() {
+        // A parent may have started us with these signals blocked (the mask survives exec);
+        // unblock them, or Ctrl-C and kill would never reach the handler.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { sig in
                 // Only async-signal-safe work here: an atomic exchange and, the second time, _exit.

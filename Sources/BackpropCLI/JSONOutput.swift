@@ -4,6 +4,8 @@ indirect enum JSON {
     case bool(Bool)
     case int(Int)
     case number(Double)
+    /// A 32-bit float, written in its own shortest form (0.98690748, not 0.9869074821472168).
+    case float(Float)
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
@@ -25,6 +27,9 @@ indirect enum JSON {
         case .number(let x):
             if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
             return String(x)
+        case .float(let x):
+            guard x.isFinite else { return "null" }
+            return x == x.rounded() && abs(x) < 1e7 ? String(Int64(x)) : String(x)
         case .string(let s): return Self.quote(s)
         case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"
         case .object(let pairs): return "{" + pairs.map { Self.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"

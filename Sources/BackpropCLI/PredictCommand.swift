@@ -59,9 +59,9 @@ struct PredictCommand: ParsableCommand {
             let rows: [JSON] = (0..<outputs.rows).map { r in
                 var pairs: [(String, JSON)] = [("row", .int(r + 1))]
                 if let classes = prediction.classes { pairs.append(("class", .int(classes[r]))) }
-                if let labels { pairs.append(("label", .number(Double(labels[r])))) }
+                if let labels { pairs.append(("label", .float(labels[r]))) }
                 pairs.append((checkpoint.loss.kind == .mse ? "outputs" : "probabilities",
-                              .array(outputs.row(r).map { .number(Double($0)) })))
+                              .array(outputs.row(r).map { .float($0) })))
                 return .object(pairs)
             }
             var result: [(String, JSON)] = [("model", .string(model)), ("input", .string(input)), ("predictions", .array(rows))]

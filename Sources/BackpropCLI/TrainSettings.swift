@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Backprop
 
 /// The `--activation` choices.
@@ -100,6 +101,31 @@ struct DatasetDefaults {
         case .xor: DatasetDefaults(hidden: [8], activation: .tanh, epochs: 300, batchSize: 4, sgdLearningRate: 0.5, normalize: .none)
         case .mnist: DatasetDefaults(hidden: [128], activation: .relu, epochs: 5, batchSize: 64, sgdLearningRate: 0.1, normalize: .none)
         case .csv: DatasetDefaults(hidden: [32], activation: .relu, epochs: 20, batchSize: 32, sgdLearningRate: 0.1, normalize: .standardize)
+        }
+    }
+}
+
+extension TrainSettings {
+    /// The settings as compact JSON with sorted snake_case keys, as stored in checkpoints.
+    var json: String {
+        get throws {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(self), as: UTF8.self)
+        }
+    }
+
+    /// The settings stored in the checkpoint at `path`.
+    /// - Throws: ``BackpropError/malformedFile(path:location:message:)`` when they do not parse.
+    static func decode(_ text: String, path: String) throws -> TrainSettings {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(TrainSettings.self, from: Data(text.utf8))
+        } catch {
+            throw BackpropError.malformedFile(path: path, location: "metadata 'settings'",
+                                              message: "not the settings of a 'backprop train' run")
         }
     }
 }

@@ -29,13 +29,7 @@ final class TrainingRun {
             throw CLIError("\(path) is not a full checkpoint (it has no optimizer state, training progress or settings); "
                 + "only files written by 'backprop train --save' can be resumed")
         }
-        var settings: TrainSettings
-        do {
-            settings = try JSONDecoder().decode(TrainSettings.self, from: Data(text.utf8))
-        } catch {
-            throw BackpropError.malformedFile(path: path, location: "metadata 'settings'",
-                                              message: "not the settings of a 'backprop train' run")
-        }
+        var settings = try TrainSettings.decode(text, path: path)
         if let epochs {
             guard epochs >= state.epochsCompleted + (state.batchesCompleted > 0 ? 1 : 0) else {
                 throw CLIError("--epochs \(epochs) is less than the \(state.epochsCompleted) epochs \(path) has already trained")
@@ -63,11 +57,10 @@ final class TrainingRun {
     /// The checkpoint of the run as it stands.
     var checkpoint: ModelCheckpoint {
         get throws {
-            let settingsJSON = try JSONEncoder().encode(settings)
             return ModelCheckpoint(
                 model: trainer.model, loss: trainer.loss, normalizer: normalizer,
                 classCount: train.labels != nil ? train.outputCount : nil, imageShape: train.imageShape,
-                settings: String(decoding: settingsJSON, as: UTF8.self), optimizer: trainer.optimizer,
+                settings: try settings.json, optimizer: trainer.optimizer,
                 trainingState: trainer.state)
         }
     }

@@ -179,11 +179,11 @@ func decodeMetadataJSON<T: Decodable>(_ type: T.Type, key: String, metadata: [St
 /// One line for a decoding error: what went wrong and where in the JSON.
 private func describe(_ error: DecodingError) -> String {
     func at(_ path: [any CodingKey]) -> String {
-        path.isEmpty ? "" : " at " + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        path.isEmpty ? "" : " at " + path.map { $0.intValue.map { "[\($0)]" } ?? snakeCase($0.stringValue) }.joined(separator: ".")
     }
     switch error {
     case .keyNotFound(let key, let context):
-        return "missing field '\(key.stringValue)'\(at(context.codingPath))"
+        return "missing field '\(snakeCase(key.stringValue))'\(at(context.codingPath))"
     case .typeMismatch(_, let context), .valueNotFound(_, let context):
         return "wrong type of value\(at(context.codingPath))"
     case .dataCorrupted(let context):
@@ -191,4 +191,13 @@ private func describe(_ error: DecodingError) -> String {
     @unknown default:
         return "is not valid JSON"
     }
+}
+
+/// `batchesCompleted` -> `batches_completed`, the spelling the JSON uses.
+private func snakeCase(_ name: String) -> String {
+    var out = ""
+    for c in name {
+        if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+    }
+    return out
 }

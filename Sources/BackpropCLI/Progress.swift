@@ -19,7 +19,13 @@ final class ProgressDisplay {
     private var lastLine: ContinuousClock.Instant?
     private static let minimumRedraw = Duration.milliseconds(100)
 
-    init(mode: Mode) { self.mode = mode }
+    private let terminalColumns: Int
+
+    init(mode: Mode) {
+        self.mode = mode
+        var size = winsize()
+        terminalColumns = ioctl(2, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
+    }
 
     /// `.bar` when stderr is a terminal, `.lines` otherwise, `.quiet` when asked.
     static func automatic(quiet: Bool) -> ProgressDisplay {
@@ -39,7 +45,8 @@ final class ProgressDisplay {
         let now = clock.now
         if let lastDraw, now - lastDraw < Self.minimumRedraw, report.batch < report.batches { return }
         lastDraw = now
-        writeStderr("\r" + Self.bar(report) + "\u{1B}[K")
+        // Never wider than the terminal: a wrapped line could not be redrawn in place.
+        writeStderr("\r" + String(Self.bar(report).prefix(terminalColumns - 1)) + "\u{1B}[K")
         barVisible = true
     }
 

@@ -71,7 +71,7 @@ final class TrainingRun {
         let backend = trainer.backend
         progress.note("\(data.name): \(describe(data))")
         progress.note("model: \(settings.layerSummary) · \(trainer.model.parameterCount) parameters · "
-            + "\(settings.loss.rawValue) · \(settings.optimizerSummary) · batch \(settings.batchSize) · \(settings.epochs) epochs")
+            + "\(settings.loss.rawValue) · \(settings.optimizerSummary) · batch \(settings.batchSize) · \(settings.epochs) epoch\(settings.epochs == 1 ? "" : "s")")
         progress.note("backend: \(backend.name) (\(backend.detail))")
         if trainer.state.epochsCompleted > 0 || trainer.state.batchesCompleted > 0 {
             progress.note("resuming at epoch \(trainer.state.epochsCompleted + 1), batch \(trainer.state.batchesCompleted + 1)")

@@ -239,6 +239,9 @@ func idxHeader(_ magic: UInt32, _ dims: [UInt32]) -> [UInt8] {
         #expect(noHeader.count == 2 && noHeader.labels == [0, 1] && noHeader.features.row(1) == [3, 4])
         let forced = try parse("1,0\n3,1\n", label: .index(0), header: true)
         #expect(forced.count == 1 && forced.labels == [3] && forced.features.row(0) == [1])
+        #expect(throws: BackpropError.invalidArgument("image shape 2×2 does not match the 2 features of t.csv")) {
+            _ = try CSV.parse(bytes: Array("1,0,2\n".utf8), path: "t.csv", imageShape: (2, 2))
+        }
     }
 
     @Test func quotesCRLFBlankLinesAndBOM() throws {

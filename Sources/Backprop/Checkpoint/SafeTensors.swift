@@ -44,7 +44,13 @@ public enum SafeTensors {
                 throw BackpropError.invalidArgument("tensor name '\(name)' appears twice")
             }
             let shape = shapes[name] ?? [tensor.rows, tensor.cols]
-            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == tensor.count else {
+            // Multiply with overflow checks: the shape comes from the caller.
+            let elements = shape.reduce(Optional(1)) { product, size in
+                guard let product, size >= 0 else { return nil }
+                let (p, overflow) = product.multipliedReportingOverflow(by: size)
+                return overflow ? nil : p
+            }
+            guard elements == tensor.count else {
                 throw BackpropError.invalidArgument(
                     "shape \(shape) for tensor '\(name)' does not hold its \(tensor.rows)×\(tensor.cols) values")
             }
@@ -61,7 +67,11 @@ public enum SafeTensors {
         appendLittleEndian(UInt64(header.count), to: &bytes)
         bytes += header
         for (_, tensor) in tensors {
+            #if _endian(little)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(start: tensor.data, count: 4 * tensor.count))
+            #else
             for i in 0..<tensor.count { appendLittleEndian(tensor.data[i].bitPattern, to: &bytes) }
+            #endif
         }
         return bytes
     }
@@ -154,10 +164,14 @@ public enum SafeTensors {
             let tensor = Tensor(rows: rows, cols: cols)
             bytes.withUnsafeBytes { raw in
                 let base = dataStart + span.begin
+                #if _endian(little)
+                UnsafeMutableRawPointer(tensor.data).copyMemory(from: raw.baseAddress! + base, byteCount: 4 * tensor.count)
+                #else
                 for i in 0..<tensor.count {
                     let bits = raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self)
                     tensor.data[i] = Float(bitPattern: UInt32(littleEndian: bits))
                 }
+                #endif
             }
             tensors[span.name] = (span.shape, tensor)
         }

@@ -112,6 +112,10 @@ public enum CSV {
             throw BackpropError.malformedFile(
                 path: path, location: "line \(firstLine)", message: "header only, no data rows")
         }
+        if let imageShape, imageShape.height * imageShape.width != columns - 1 {
+            throw BackpropError.invalidArgument(
+                "image shape \(imageShape.height)×\(imageShape.width) does not match the \(columns - 1) features of \(path)")
+        }
         let x = try Tensor(rows: rows, cols: columns - 1, values: features)
         switch targets {
         case .labels: return try Dataset(features: x, labels: labels, imageShape: imageShape)
@@ -136,7 +140,7 @@ public enum CSV {
             guard let names else {
                 throw BackpropError.malformedFile(
                     path: path, location: "line \(line)",
-                    message: "label column '\(name)' needs a header row, but the first row is all numbers")
+                    message: "label column '\(name)' needs a header row, but the file has none")
             }
             guard let index = names.firstIndex(of: name) else {
                 let shown = names.prefix(12).joined(separator: ", ") + (names.count > 12 ? ", ..." : "")

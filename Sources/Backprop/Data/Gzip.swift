@@ -79,7 +79,7 @@ func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
                 let reason = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
                 let at = inBuffer.count - Int(stream.avail_in)
                 throw BackpropError.malformedFile(
-                    path: path, location: "byte \(at)", message: "corrupt gzip data: \(reason)")
+                    path: path, location: "byte \(at)", message: "corrupt gzip data (detected here): \(reason)")
             }
         }
     }

@@ -28,34 +28,41 @@ public struct Normalizer: Sendable, Equatable {
     /// Fits on `features`: (samples, features).
     public init(fitting kind: Normalization, to features: Tensor) {
         let (n, f) = (features.rows, features.cols)
+        // Accumulate in Double (a mean over 60000 floats loses digits in Float), walking the
+        // rows in memory order with one accumulator per feature.
+        var lo = [Double](repeating: .infinity, count: f)
+        var hi = [Double](repeating: -.infinity, count: f)
+        var mean = [Double](repeating: 0, count: f)
+        var squares = [Double](repeating: 0, count: f)
+        for r in 0..<n {
+            for c in 0..<f {
+                let v = Double(features.data[r * f + c])
+                lo[c] = min(lo[c], v); hi[c] = max(hi[c], v); mean[c] += v
+            }
+        }
+        if n > 0 { for c in 0..<f { mean[c] /= Double(n) } }
+        if kind == .standardize {
+            for r in 0..<n {
+                for c in 0..<f {
+                    let d = Double(features.data[r * f + c]) - mean[c]
+                    squares[c] += d * d
+                }
+            }
+        }
         var offset = [Float](repeating: 0, count: f)
         var divisor = [Float](repeating: 1, count: f)
-        if n > 0 {
-            for c in 0..<f {
-                // Accumulate in Double: a mean over 60000 floats loses digits in Float.
-                var lo = Double.infinity, hi = -Double.infinity, sum = 0.0
-                for r in 0..<n {
-                    let v = Double(features.data[r * f + c])
-                    lo = min(lo, v); hi = max(hi, v); sum += v
-                }
-                switch kind {
-                case .none:
-                    break
-                case .scale:
-                    offset[c] = Float(lo)
-                    if hi > lo { divisor[c] = Float(hi - lo) }
-                case .standardize:
-                    let mean = sum / Double(n)
-                    var squares = 0.0
-                    for r in 0..<n {
-                        let d = Double(features.data[r * f + c]) - mean
-                        squares += d * d
-                    }
-                    let std = (squares / Double(n)).squareRoot()
-                    offset[c] = Float(mean)
-                    // Below this the feature is constant up to rounding; dividing would blow it up.
-                    if std > 1e-7 * max(abs(mean), 1) { divisor[c] = Float(std) }
-                }
+        for c in 0..<f where n > 0 {
+            switch kind {
+            case .none:
+                break
+            case .scale:
+                offset[c] = Float(lo[c])
+                if hi[c] > lo[c] { divisor[c] = Float(hi[c] - lo[c]) }
+            case .standardize:
+                let std = (squares[c] / Double(n)).squareRoot()
+                offset[c] = Float(mean[c])
+                // Below this the feature is constant up to rounding; dividing would blow it up.
+                if std > 1e-7 * max(abs(mean[c]), 1) { divisor[c] = Float(std) }
             }
         }
         self.kind = kind

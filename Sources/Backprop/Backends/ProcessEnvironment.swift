@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The environment variables that choose and configure backends.
+///
+/// Every function that reads the environment takes it as a dictionary, so tests pass their own
+/// instead of mutating the process environment; ``current`` is the default argument.
+public enum ProcessEnvironment {
+    /// Backend name for ``defaultBackend(threads:environment:)``: `swift`, `c` or `openblas`.
+    public static let backendVariable = "BACKPROP_BACKEND"
+    /// Thread count for the `c` and `openblas` backends; wins over `OMP_NUM_THREADS`.
+    public static let threadsVariable = "BACKPROP_NUM_THREADS"
+    /// OpenMP's thread count, honoured when `BACKPROP_NUM_THREADS` is not set.
+    public static let ompThreadsVariable = "OMP_NUM_THREADS"
+    /// `1` makes the OpenBLAS loader skip the library, as on a machine without it.
+    public static let openBLASDisableVariable = "BACKPROP_OPENBLAS_DISABLE"
+    /// A path or file name that replaces the default `libopenblas.so.0`, `libopenblas.so`.
+    public static let openBLASLibraryVariable = "BACKPROP_OPENBLAS_LIBRARY"
+
+    /// Every variable Backprop reads.
+    public static let variables = [
+        backendVariable, threadsVariable, ompThreadsVariable,
+        openBLASDisableVariable, openBLASLibraryVariable,
+    ]
+
+    /// The values of ``variables`` that are set in this process (read with `getenv`, so the
+    /// library does not need Foundation).
+    public static var current: [String: String] {
+        var values: [String: String] = [:]
+        for name in variables {
+            if let value = getenv(name) { values[name] = String(cString: value) }
+        }
+        return values
+    }
+}

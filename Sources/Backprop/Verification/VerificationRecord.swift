@@ -1,0 +1,84 @@
+/// How one op of one backend compares with the reference over every case ``OpVerifier`` ran.
+public struct VerificationRecord: Sendable, Equatable, Codable {
+    /// The backend's registry name.
+    public let backend: String
+    public let op: VerifiedOp
+    /// The largest |result − reference| over every element of every case.
+    public let maxAbsError: Double
+    /// The largest normwise relative error of a case: max|result − reference| / max|reference|.
+    public let maxRelError: Double
+    /// The largest ratio |result − reference| / allowed; the op passes when it is at most 1.
+    public let worstRatio: Double
+    public let tolerance: String
+    public let pass: Bool
+    /// The case with the largest ``worstRatio``, e.g. `m=127 n=33 k=255 transA ...`.
+    public let worstCase: String
+    /// How many cases ran.
+    public let cases: Int
+}
+
+/// Accumulates the errors of one op across cases.
+struct ErrorMeter {
+    let tolerance: Tolerance
+    private(set) var cases = 0
+    private(set) var maxAbs = 0.0
+    private(set) var maxRel = 0.0
+    private(set) var worstRatio = 0.0
+    private(set) var worstCase = ""
+    // The case being measured.
+    private var caseAbs = 0.0
+    private var caseMagnitude = 0.0
+    private var caseRatio = 0.0
+
+    init(tolerance: Tolerance) { self.tolerance = tolerance }
+
+    /// Compares one element; `allowed` is the tolerance for it.
+    mutating func compare(_ result: Double, _ reference: Double, allowed: Double) {
+        let difference: Double
+        if result == reference || (result.isNaN && reference.isNaN) {
+            difference = 0
+        } else {
+            let d = abs(result - reference)
+            difference = d.isNaN ? .infinity : d
+        }
+        caseAbs = max(caseAbs, difference)
+        if reference.isFinite { caseMagnitude = max(caseMagnitude, abs(reference)) }
+        if difference > 0 {
+            caseRatio = max(caseRatio, allowed > 0 ? difference / allowed : .infinity)
+        }
+    }
+
+    /// Compares one element with the op's tolerance and no accumulation term.
+    mutating func compare(_ result: Float, _ reference: Float) {
+        compare(Double(result), Double(reference),
+                allowed: tolerance.allowed(reference: Double(reference)))
+    }
+
+    /// A value that must be exactly equal, such as a guard cell past the end of a buffer.
+    mutating func compareExactly(_ result: Float, _ reference: Float) {
+        compare(Double(result), Double(reference), allowed: 0)
+    }
+
+    /// Closes the current case.
+    mutating func finishCase(_ description: @autoclosure () -> String) {
+        cases += 1
+        maxAbs = max(maxAbs, caseAbs)
+        let relative = caseAbs == 0 ? 0 : caseAbs / max(caseMagnitude, Double(Float.leastNormalMagnitude))
+        maxRel = max(maxRel, relative)
+        // The first case stands in as "worst" until one has an error.
+        if cases == 1 || caseRatio > worstRatio {
+            worstCase = description()
+            worstRatio = max(worstRatio, caseRatio)
+        }
+        caseAbs = 0
+        caseMagnitude = 0
+        caseRatio = 0
+    }
+
+    func record(backend: String, op: VerifiedOp) -> VerificationRecord {
+        VerificationRecord(
+            backend: backend, op: op, maxAbsError: maxAbs, maxRelError: maxRel,
+            worstRatio: worstRatio, tolerance: tolerance.description, pass: worstRatio <= 1,
+            worstCase: worstCase, cases: cases)
+    }
+}

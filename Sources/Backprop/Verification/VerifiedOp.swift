@@ -1,0 +1,50 @@
+/// The primitive operations ``OpVerifier`` compares, one per ``Backend`` requirement (the
+/// activation and loss requirements split by kind, and a loss's returned value apart from its
+/// gradient, since each has its own tolerance).
+public enum VerifiedOp: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
+    case gemm = "gemm"
+    case addBias = "add_bias"
+    case sumColumns = "sum_columns"
+    case reluForward = "relu_forward"
+    case sigmoidForward = "sigmoid_forward"
+    case tanhForward = "tanh_forward"
+    case reluBackward = "relu_backward"
+    case sigmoidBackward = "sigmoid_backward"
+    case tanhBackward = "tanh_backward"
+    case softmaxRows = "softmax_rows"
+    case softmaxCrossEntropyLabels = "softmax_xent_labels"
+    case softmaxCrossEntropyLabelsLoss = "softmax_xent_labels_loss"
+    case softmaxCrossEntropyTargets = "softmax_xent_targets"
+    case softmaxCrossEntropyTargetsLoss = "softmax_xent_targets_loss"
+    case squaredError = "squared_error"
+    case squaredErrorLoss = "squared_error_loss"
+    case binaryCrossEntropy = "bce_logits"
+    case binaryCrossEntropyLoss = "bce_logits_loss"
+    case argmaxRows = "argmax_rows"
+    case fill = "fill"
+    case copy = "copy"
+    case scale = "scale"
+    case sumOfSquares = "sum_of_squares"
+    case sgdUpdate = "sgd_update"
+    case adamUpdate = "adam_update"
+
+    public var description: String { rawValue }
+
+    /// The forward op of an activation.
+    static func forward(_ kind: Activation) -> VerifiedOp {
+        switch kind {
+        case .relu: .reluForward
+        case .sigmoid: .sigmoidForward
+        case .tanh: .tanhForward
+        }
+    }
+
+    /// The backward op of an activation.
+    static func backward(_ kind: Activation) -> VerifiedOp {
+        switch kind {
+        case .relu: .reluBackward
+        case .sigmoid: .sigmoidBackward
+        case .tanh: .tanhBackward
+        }
+    }
+}

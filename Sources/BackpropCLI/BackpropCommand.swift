@@ -18,12 +18,14 @@ struct BackpropCommand: ParsableCommand {
         defaultSubcommand: nil
     )
 
-    /// Every subcommand. The `backends` and `verify` commands (branch `openblas`) and `trace`
-    /// (branch `trace`) join this list when their branches are merged.
+    /// Every subcommand, in the order `--help` lists them.
     static let subcommands: [any ParsableCommand.Type] = [
         TrainCommand.self,
         EvalCommand.self,
         PredictCommand.self,
+        TraceCommand.self,
+        BackendsCommand.self,
+        VerifyCommand.self,
     ]
 
     /// Parses, runs, and turns every error into one line on stderr and an exit status.

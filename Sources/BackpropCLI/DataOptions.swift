@@ -77,9 +77,10 @@ struct EngineOptions: ParsableArguments {
         if let backend, backend.isEmpty { throw ValidationError("--backend must not be empty") }
     }
 
-    /// The backend, after the flags, then the environment, then the default.
-    func resolve() throws -> any Backend {
-        try resolveBackend(name: backend, threads: threads)
+    /// The backend and its thread count, after the flags, then the environment, then the default.
+    func resolve() throws -> (backend: any Backend, threads: Int) {
+        let chosen = try resolveBackend(name: backend, threads: threads)
+        return (chosen, chosen.name == "swift" ? 1 : try ThreadSettings.resolve(threads))
     }
 }
 

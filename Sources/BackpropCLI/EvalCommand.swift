@@ -74,7 +74,7 @@ struct EvalCommand: ParsableCommand {
             samples = loaded.all
         }
         let normalized = try checkpoint.normalizer.map { try $0.apply(to: samples) } ?? samples
-        let backend = try engine.resolve()
+        let backend = try engine.resolve().backend
         let evaluation = try checkpoint.model.evaluate(normalized, loss: checkpoint.loss, backend: backend)
         let described = "\(loaded.name), \(loaded.test == nil ? "all" : part.rawValue) samples"
         if json {
@@ -109,20 +109,20 @@ struct EvalCommand: ParsableCommand {
         guard let confusion = e.confusion, let precision = e.precision, let recall = e.recall else { return out }
         out += "\nclass  precision  recall  support\n"
         for c in confusion.indices {
-            out += pad(String(c), 5) + pad(fixed(precision[c], 4), 11) + pad(fixed(recall[c], 4), 8)
-                + pad(String(confusion[c].reduce(0, +)), 9) + "\n"
+            out += padLeft(String(c), 5) + padLeft(fixed(precision[c], 4), 11) + padLeft(fixed(recall[c], 4), 8)
+                + padLeft(String(confusion[c].reduce(0, +)), 9) + "\n"
         }
         let cell = max(4, String(confusion.flatMap { $0 }.max() ?? 0).count + 1)
         out += "\nconfusion matrix (rows: actual class, columns: predicted class)\n"
-        out += pad("", 5) + confusion.indices.map { pad(String($0), cell) }.joined() + "\n"
+        out += padLeft("", 5) + confusion.indices.map { padLeft(String($0), cell) }.joined() + "\n"
         for (c, row) in confusion.enumerated() {
-            out += pad(String(c), 5) + row.map { pad(String($0), cell) }.joined() + "\n"
+            out += padLeft(String(c), 5) + row.map { padLeft(String($0), cell) }.joined() + "\n"
         }
         return out
     }
 }
 
 /// `text` right-aligned in `width` columns.
-func pad(_ text: String, _ width: Int) -> String {
+func padLeft(_ text: String, _ width: Int) -> String {
     String(repeating: " ", count: max(0, width - text.count)) + text
 }

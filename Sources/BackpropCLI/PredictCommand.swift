@@ -47,7 +47,7 @@ struct PredictCommand: ParsableCommand {
         let (matrix, names) = try CSV.loadMatrix(path: input)
         let (features, labels) = try Self.split(matrix, names: names, width: width, labelColumn: labelColumn, path: input)
         let x = try checkpoint.normalizer.map { try $0.apply(to: features) } ?? features
-        let backend = try engine.resolve()
+        let backend = try engine.resolve().backend
         let prediction = try checkpoint.model.predict(x, loss: checkpoint.loss, backend: backend)
         let outputs = prediction.probabilities
         let prefix = checkpoint.loss.kind == .mse ? "y_" : "p_"

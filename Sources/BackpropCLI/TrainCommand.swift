@@ -68,7 +68,7 @@ struct TrainCommand: ParsableCommand {
 
     mutating func run() throws {
         let progress = ProgressDisplay.automatic(quiet: output.quiet)
-        let backend = try engine.resolve()
+        let (backend, threads) = try engine.resolve()
         let run: TrainingRun
         if let resume {
             run = try TrainingRun(resuming: resume, epochs: training.epochs, backend: backend)
@@ -78,7 +78,8 @@ struct TrainCommand: ParsableCommand {
             settings.layers = try widths(for: loaded)
             run = try TrainingRun(settings: settings, data: loaded, backend: backend)
         }
-        try run.train(save: output.save ?? resume, report: output.report, json: output.json, progress: progress)
+        try run.train(save: output.save ?? resume, report: output.report, json: output.json, threads: threads,
+                      progress: progress)
     }
 
     /// The settings from the flags, with the dataset's defaults for what is not given; the

@@ -67,7 +67,7 @@ final class TrainingRun {
 
     /// Trains to the settings' epoch count with progress, then prints the result and saves.
     /// On SIGINT/SIGTERM, saves (when `save` is set) and exits with 130/143.
-    func train(save: String?, report: String?, json: Bool, progress: ProgressDisplay) throws {
+    func train(save: String?, report: String?, json: Bool, threads: Int, progress: ProgressDisplay) throws {
         let backend = trainer.backend
         progress.note("\(data.name): \(describe(data))")
         progress.note("model: \(settings.layerSummary) · \(trainer.model.parameterCount) parameters · "
@@ -100,9 +100,7 @@ final class TrainingRun {
         let evaluation = try trainer.evaluate(test ?? train)
         if let save { try checkpoint.save(to: save) }
         if let report {
-            try writeHTMLReport(to: report, history: trainer.state.history, evaluation: evaluation,
-                                model: trainer.model, imageShape: train.imageShape,
-                                title: "backprop train · \(data.name)")
+            try writeHTMLReport(to: report, run: self, evaluation: evaluation, backend: backend, seconds: seconds)
         }
         let newEpochs = trainer.state.history.dropFirst(epochsBefore)
         let trainSeconds = newEpochs.reduce(0) { $0 + $1.seconds }
@@ -110,7 +108,7 @@ final class TrainingRun {
         if json {
             printJSON(.object([
                 ("backend", .string(backend.name)),
-                ("threads", .int(threadCount(of: backend))),
+                ("threads", .int(threads)),
                 ("dataset", .string(settings.dataset.rawValue)),
                 ("epochs", .int(trainer.state.epochsCompleted)),
                 ("parameters", .int(trainer.model.parameterCount)),
@@ -134,6 +132,7 @@ final class TrainingRun {
             if !newEpochs.isEmpty { line += " · \(rate(samplesPerSecond)) samples/s" }
             writeStdout(line + " · \(duration(seconds))\n")
             if let save { progress.note("saved \(save)") }
+            if let report { progress.note("report \(report)") }
         }
     }
 

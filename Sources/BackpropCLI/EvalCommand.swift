@@ -73,6 +73,9 @@ struct EvalCommand: ParsableCommand {
             guard kind != .mnist else { throw CLIError("--split all is not available for MNIST; use test or train") }
             samples = loaded.all
         }
+        if let width = Architecture.inputWidth(of: checkpoint.model), width != samples.featureCount {
+            throw CLIError("\(model) takes \(width) features but the \(loaded.name) data has \(samples.featureCount)")
+        }
         let normalized = try checkpoint.normalizer.map { try $0.apply(to: samples) } ?? samples
         let backend = try engine.resolve().backend
         let evaluation = try checkpoint.model.evaluate(normalized, loss: checkpoint.loss, backend: backend)

@@ -123,9 +123,10 @@ func rate(_ x: Double) -> String {
     return fixed(x, 0)
 }
 
-/// Seconds for humans: `0.42 s`, `12.3 s`, `2 min 05 s`.
+/// Seconds for humans: `3.2 ms`, `0.42 s`, `12.3 s`, `2 min 05 s`.
 func duration(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "?" }
+    if seconds < 0.1 { return fixed(seconds * 1000, 1) + " ms" }
     if seconds < 10 { return fixed(seconds, 2) + " s" }
     if seconds < 60 { return fixed(seconds, 1) + " s" }
     let total = Int(seconds.rounded())

@@ -7,8 +7,8 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a network (by default on the built-in handwritten digits).",
         discussion: """
-            With no options, trains 64 → 32 → 10 (ReLU) on the built-in 8×8 digits: 80/20 \
-            split, standardized features, SGD with learning rate 0.1, batches of 32, 20 epochs.
+            With no options, trains 64 → 64 → 10 (ReLU) on the built-in 8×8 digits: 80/20 \
+            split, standardized features, SGD with learning rate 0.1, batches of 32, 40 epochs.
 
             Progress goes to stderr: on a terminal a progress bar and a line per epoch, \
             otherwise only the epoch lines. The result goes to stdout as one line, or as one \

@@ -9,7 +9,7 @@ struct ModelOptions: ParsableArguments {
     var layers: String?
 
     @Option(help: ArgumentHelp(
-        "Hidden layer widths only, e.g. 128,64; input and output widths come from the data. Default: digits/csv 32, edges 16, xor 8, mnist 128.",
+        "Hidden layer widths only, e.g. 128,64; input and output widths come from the data. Default: digits 64, csv 32, edges 16, xor 8, mnist 128.",
         valueName: "widths"))
     var hidden: String?
 
@@ -51,7 +51,7 @@ struct TrainingOptions: ParsableArguments {
         "Weight decay: L2 for sgd and adam, decoupled for adamw. Default: 0 (0.01 for adamw).", valueName: "λ"))
     var weightDecay: Float?
 
-    @Option(help: ArgumentHelp("Epochs in total. Default: digits/csv 20, edges 10, xor 300, mnist 5.", valueName: "n"))
+    @Option(help: ArgumentHelp("Epochs in total. Default: digits 40, csv 20, edges 10, xor 300, mnist 5.", valueName: "n"))
     var epochs: Int?
 
     @Option(help: ArgumentHelp("Samples per minibatch. Default: 32 (xor 4, mnist 64).", valueName: "n"))

@@ -96,7 +96,7 @@ struct DatasetDefaults {
 
     static func of(_ kind: DatasetKind) -> DatasetDefaults {
         switch kind {
-        case .digits: DatasetDefaults(hidden: [32], activation: .relu, epochs: 20, batchSize: 32, sgdLearningRate: 0.1, normalize: .standardize)
+        case .digits: DatasetDefaults(hidden: [64], activation: .relu, epochs: 40, batchSize: 32, sgdLearningRate: 0.1, normalize: .standardize)
         case .edges: DatasetDefaults(hidden: [16], activation: .relu, epochs: 10, batchSize: 32, sgdLearningRate: 0.1, normalize: .none)
         case .xor: DatasetDefaults(hidden: [8], activation: .tanh, epochs: 300, batchSize: 4, sgdLearningRate: 0.5, normalize: .none)
         case .mnist: DatasetDefaults(hidden: [128], activation: .relu, epochs: 5, batchSize: 64, sgdLearningRate: 0.1, normalize: .none)

@@ -28,3 +28,9 @@ func absolutePath(_ path: String) -> String {
     defer { free(cwd) }
     return String(cString: cwd) + "/" + path
 }
+
+/// The directory part of `path` ("." when there is none).
+func parentDirectory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+}

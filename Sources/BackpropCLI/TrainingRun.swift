@@ -69,6 +69,10 @@ final class TrainingRun {
     /// On SIGINT/SIGTERM, saves (when `save` is set) and exits with 130/143.
     func train(save: String?, report: String?, json: Bool, threads: Int, progress: ProgressDisplay) throws {
         let backend = trainer.backend
+        // Fail before training, not after it, when an output cannot be written.
+        for path in [save, report].compactMap({ $0 }) where !isDirectory(parentDirectory(of: path)) {
+            throw CLIError("cannot write \(path): the directory \(parentDirectory(of: path)) does not exist")
+        }
         progress.note("\(data.name): \(describe(data))")
         progress.note("model: \(settings.layerSummary) · \(trainer.model.parameterCount) parameters · "
             + "\(settings.loss.rawValue) · \(settings.optimizerSummary) · batch \(settings.batchSize) · \(settings.epochs) epoch\(settings.epochs == 1 ? "" : "s")")

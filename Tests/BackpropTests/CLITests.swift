@@ -127,6 +127,7 @@ import Testing
         (["train", "--dataset", "xor", "--backend", "no-such-backend"], "error: unknown backend 'no-such-backend'"),
         (["eval", "--model", "missing.safetensors"], "error: missing.safetensors: "),
         (["train", "--dataset", "csv", "--data", "missing.csv"], "error: /"),
+        (["train", "--dataset", "xor", "--save", "no/such/dir/m.safetensors"], "error: cannot write no/such/dir/m.safetensors"),
     ])
     func runtimeErrorsAreOneLineWithStatus1(arguments: [String], expected: String) throws {
         let output = try Self.run(arguments, in: try Self.temporaryDirectory())
@@ -179,5 +180,44 @@ import Testing
         #expect(CheckpointTests.bits(a.model) == CheckpointTests.bits(b.model))
         #expect(a.trainingState?.history.map(\.trainLoss) == b.trainingState?.history.map(\.trainLoss))
         #expect(a.optimizer?.stepCount == b.optimizer?.stepCount)
+    }
+
+    @Test func evalAndPredictOnDigitsWithALabelColumn() throws {
+        let dir = try Self.temporaryDirectory()
+        let train = try Self.run(["train", "--epochs", "2", "--hidden", "16", "--save", "d.safetensors", "--quiet",
+                                  "--backend", "swift"], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let eval = try Self.run(["eval", "--model", "d.safetensors", "--backend", "swift"], in: dir)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout.hasPrefix("digits, test samples: 359\nloss "), "\(eval.stdout)")
+        #expect(eval.stdout.contains("class  precision  recall  support"))
+        #expect(eval.stdout.contains("confusion matrix (rows: actual class, columns: predicted class)"))
+
+        // Three digits rows with their labels (first 64 columns pixels, last the label), scaled as the file is.
+        let digits = try BuiltinDatasets.digits()
+        let rows = (0..<3).map { r in (digits.features.row(r).map { String(Int($0)) } + [String(digits.labels![r])]) }
+        try (rows.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n")
+            .write(toFile: dir + "/rows.csv", atomically: true, encoding: .utf8)
+        let predict = try Self.run(["predict", "--model", "d.safetensors", "--input", "rows.csv", "--json"], in: dir)
+        #expect(predict.status == 0, "\(predict.stderr)")
+        let result = try Self.json(predict.stdout)
+        let predictions = try #require(result["predictions"] as? [[String: Any]])
+        #expect(predictions.map { $0["label"] as? Int } == (0..<3).map { Int(digits.labels![$0]) })
+        #expect(predictions.allSatisfy { ($0["probabilities"] as? [Double])?.count == 10 })
+        #expect(result["accuracy"] is Double)
+
+        let wrong = try Self.run(["predict", "--model", "d.safetensors", "--input", "rows.csv", "--label-column", "70"], in: dir)
+        #expect(wrong.status == 1 && wrong.stderr == "error: --label-column 70 does not exist: rows.csv has 65 columns\n")
+    }
+
+    @Test func sigtermWithoutSaveExits143AndSaysNothingWasSaved() throws {
+        let dir = try Self.temporaryDirectory()
+        let (process, _, err) = try Self.makeProcess(["train", "--epochs", "500", "--backend", "swift"], directory: dir)
+        try process.run()
+        while process.isRunning, !Self.contents(err).contains("\nepoch ") { usleep(10_000) }
+        process.terminate()  // SIGTERM
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143)
+        #expect(Self.contents(err).contains("nothing saved (train with --save FILE to be able to resume)"))
     }
 }

@@ -52,7 +52,8 @@ let package = Package(
         ),
         .testTarget(
             name: "BackpropTests",
-            dependencies: ["Backprop"]
+            dependencies: ["Backprop"],
+            resources: [.copy("Fixtures")]
         ),
     ]
 )

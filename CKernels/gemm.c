@@ -137,6 +137,13 @@ void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
         bp_sgemm_small(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
+    if (level > bp_simd_level_supported()) level = bp_simd_level_supported();
+    if (threads < 1) threads = 1;
+    long useful = (long)(2.0 * mnk / BP_GEMM_FLOPS_PER_THREAD);
+    if (path == BP_GEMM_AUTO && useful < threads) threads = useful < 1 ? 1 : (int)useful;
+    if (path == BP_GEMM_AUTO || path == BP_GEMM_NARROW) {
+        if (bp_sgemm_narrow(level, threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+    }
     gemm_job job = {
         .cfg = config_for_level(level),
         .trans_a = trans_a != 0, .trans_b = trans_b != 0,
@@ -147,9 +154,6 @@ void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
     long blocks = (k + job.cfg->kc - 1) / job.cfg->kc;
     job.kc_step = (k + blocks - 1) / blocks;
 
-    if (threads < 1) threads = 1;
-    long useful = (long)(2.0 * mnk / BP_GEMM_FLOPS_PER_THREAD);
-    if (path == BP_GEMM_AUTO && useful < threads) threads = useful < 1 ? 1 : (int)useful;
     choose_grid(&job, threads);
     bp_parallel_for(job.parts_m * job.parts_n, threads, gemm_task, &job);
 }

@@ -49,4 +49,12 @@ void bp_sgemm_small(int trans_a, int trans_b, long m, long n, long k, float alph
                     const float *a, long lda, const float *b, long ldb,
                     float beta, float *c, long ldc);
 
+/// The widest C the narrow path takes at `level` (16 for AVX-512, 8 for AVX2, 0 = none).
+long bp_gemm_narrow_width(int level);
+/// The narrow-C path (n <= bp_gemm_narrow_width(level)): op(B) packed once, op(A) read in
+/// place. Returns 0 without touching C when it does not apply.
+int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, long n, long k,
+                    float alpha, const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc);
+
 #endif  // BP_GEMM_INTERNAL_H

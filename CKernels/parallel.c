@@ -10,21 +10,23 @@
 
 #ifdef BACKPROP_OPENMP
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
-int omp_get_thread_num(void);
-int omp_get_num_threads(void);
 
 struct team_job {
     long n_tasks;
     bp_task_fn fn;
     void *ctx;
+    long next;  // the next unclaimed task (atomic)
 };
 
-/// Each team member runs tasks t, t + T, t + 2T, ...: a static schedule with no shared counter.
+/// Team members claim tasks from a shared counter: on a busy machine a descheduled thread
+/// does not hold up the others. Tasks write disjoint memory, so who runs what never matters.
 static void team_body(void *data) {
-    const struct team_job *job = data;
-    long t = omp_get_thread_num();
-    long team = omp_get_num_threads();
-    for (long task = t; task < job->n_tasks; task += team) job->fn(job->ctx, task);
+    struct team_job *job = data;
+    for (;;) {
+        long task = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+        if (task >= job->n_tasks) break;
+        job->fn(job->ctx, task);
+    }
 }
 #endif
 
@@ -33,7 +35,7 @@ void bp_parallel_for(long n_tasks, int threads, bp_task_fn fn, void *ctx) {
 #ifdef BACKPROP_OPENMP
     if (threads > n_tasks) threads = (int)n_tasks;
     if (threads > 1) {
-        struct team_job job = {n_tasks, fn, ctx};
+        struct team_job job = {n_tasks, fn, ctx, 0};
         GOMP_parallel(team_body, &job, (unsigned)threads, 0);
         return;
     }

@@ -60,9 +60,10 @@ typedef enum {
     BP_GEMM_AUTO = 0,     // what bp_sgemm does: direct below a size threshold, else blocked
     BP_GEMM_DIRECT = 1,   // the direct loops: no packing, no threads (also the naive reference)
     BP_GEMM_BLOCKED = 2,  // packing + microkernel, on `threads` threads
+    BP_GEMM_NARROW = 3,   // n <= 16 (AVX-512) or 8 (AVX2): B packed, A in place; else blocked
 } bp_gemm_path_t;
 
-/// bp_sgemm with explicit per-call choices instead of the process-wide settings, so tests can
+/// bp_sgemm with explicit per-call choices (level, thread count, and a bp_gemm_path_t) instead of the process-wide settings, so tests can
 /// cover every SIMD level, path and thread count without touching global state. `level` is
 /// clamped to what the CPU supports; `threads` < 1 means 1 (and 1 without OpenMP).
 /// Same semantics as bp_sgemm.

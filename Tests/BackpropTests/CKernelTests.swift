@@ -101,6 +101,9 @@ import Testing
             for threads in blockedThreads {
                 let got = g.check(g.run(Self.backend, level: level, threads: threads, path: BP_GEMM_BLOCKED),
                                   against: want)
+                let narrow = g.check(g.run(Self.backend, level: level, threads: threads, path: BP_GEMM_NARROW),
+                                     against: want)
+                #expect(narrow.ok, "narrow level \(level) threads \(threads) \(g.transA)\(g.transB) (\(g.m),\(g.n),\(g.k)) err \(narrow.worst)")
                 #expect(got.ok, "blocked level \(level) threads \(threads) \(g.transA)\(g.transB) (\(g.m),\(g.n),\(g.k)) err \(got.worst) tol \(g.tolerance)")
             }
         }
@@ -147,11 +150,11 @@ import Testing
 
     @Test func gemmBetaZeroNeverReadsC() {
         for (transA, transB) in Self.transposes {
-            for (m, n, k) in [(3, 5, 2), (33, 40, 17), (70, 65, 400)] {
+            for (m, n, k) in [(3, 5, 2), (33, 40, 17), (70, 65, 400), (45, 10, 300)] {
                 var g = GemmCase(transA, transB, m, n, k, alpha: 1.5, beta: 0)
                 g.c = g.c.map { _ in Float.nan }
                 for level in Self.levels {
-                    for path in [BP_GEMM_DIRECT, BP_GEMM_BLOCKED] {
+                    for path in [BP_GEMM_DIRECT, BP_GEMM_BLOCKED, BP_GEMM_NARROW] {
                         let out = g.run(Self.backend, level: level, threads: 2, path: path)
                         let window = (0..<m).flatMap { i in out[(i * g.ldc)..<(i * g.ldc + n)] }
                         #expect(window.allSatisfy { $0.isFinite }, "NaN leaked: level \(level) path \(path) (\(m),\(n),\(k))")
@@ -172,12 +175,15 @@ import Testing
 
     @Test func gemmIsBitIdenticalForOneAndTwoThreads() {
         for (transA, transB) in Self.transposes {
-            for (m, n, k) in [(129, 300, 257), (512, 37, 64), (40, 515, 800)] {
+            for (m, n, k) in [(129, 300, 257), (512, 37, 64), (40, 515, 800), (300, 10, 200)] {
                 let g = GemmCase(transA, transB, m, n, k, alpha: 0.9, beta: 0.1)
                 for level in Self.levels {
                     let one = g.run(Self.backend, level: level, threads: 1, path: BP_GEMM_BLOCKED)
                     let two = g.run(Self.backend, level: level, threads: 2, path: BP_GEMM_BLOCKED)
                     let three = g.run(Self.backend, level: level, threads: 3, path: BP_GEMM_BLOCKED)
+                    let narrowOne = g.run(Self.backend, level: level, threads: 1, path: BP_GEMM_NARROW)
+                    let narrowTwo = g.run(Self.backend, level: level, threads: 2, path: BP_GEMM_NARROW)
+                    #expect(narrowOne == narrowTwo, "narrow level \(level) (\(m),\(n),\(k))")
                     #expect(one == two && one == three, "level \(level) \(transA)\(transB) (\(m),\(n),\(k))")
                 }
             }

@@ -16,6 +16,18 @@ public struct BackendInfo: Sendable, Equatable, Codable {
         self.reason = reason
         self.detail = detail
     }
+
+    private enum CodingKeys: String, CodingKey { case name, available, reason, detail }
+
+    /// Encodes every key, with `reason` as null when available (the synthesized encoder
+    /// would leave it out).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(available, forKey: .available)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(detail, forKey: .detail)
+    }
 }
 
 /// Every backend by name, and the rules for choosing one.
@@ -37,7 +49,7 @@ public enum BackendRegistry {
     public static let all: [Entry] = [
         Entry(
             name: "c", summary: "C kernels with run-time AVX2/AVX-512 dispatch and OpenMP threads",
-            factory: { _, _ in throw BackpropError.backendUnavailable(name: "c", reason: "not built yet") }),  // MERGE: CBackend
+            factory: { threads, _ in CBackend(threads: threads) }),
         Entry(
             name: "openblas", summary: "GEMM through OpenBLAS (loaded at run time), other ops through the C kernels",
             factory: { threads, environment in try OpenBLASBackend(threads: threads, environment: environment) }),

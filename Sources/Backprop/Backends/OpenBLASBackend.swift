@@ -1,3 +1,5 @@
+import Synchronization
+
 /// GEMM through OpenBLAS's `cblas_sgemm`; every other op through a delegate backend.
 ///
 /// OpenBLAS is loaded at run time (see `OpenBLASLoader`), so this type exists on every
@@ -26,15 +28,17 @@ public final class OpenBLASBackend: Backend {
     /// Like ``init(threads:)``, reading the environment variables from `environment`.
     public init(threads: Int?, environment: [String: String]) throws {
         let resolved = try ThreadSettings.resolve(threads, environment: environment)
+        let library: OpenBLASLibrary
         switch OpenBLASLoader.load(environment: environment) {
         case .failure(let failure):
             throw BackpropError.backendUnavailable(name: "openblas", reason: failure.reason)
-        case .success(let library):
-            self.library = library
+        case .success(let loaded):
+            library = loaded
         }
+        OpenBLASBackend.libraryLock.withLock { _ in library.setNumThreads(Int32(clamping: resolved)) }
+        self.library = library
         self.threads = resolved
-        elementwise = SwiftBackend()  // MERGE: CBackend
-        library.setNumThreads(Int32(clamping: resolved))
+        elementwise = CBackend(threads: resolved)
         detail = "\(library.config), \(resolved) thread\(resolved == 1 ? "" : "s"); "
             + "other ops on the \(elementwise.name) backend (\(elementwise.detail))"
     }
@@ -60,18 +64,28 @@ public final class OpenBLASBackend: Backend {
         let cLead = leadingDimension(ldc, storedRows: m, width: n, "ldc")
         precondition(max(m, n, k, aLead, bLead, cLead) <= Int(Int32.max),
                      "gemm sizes exceed OpenBLAS's 32-bit integers: m \(m), n \(n), k \(k)")
-        // OpenBLAS keeps one global thread count; another instance may have changed it.
-        if library.getNumThreads() != Int32(clamping: threads) {
-            library.setNumThreads(Int32(clamping: threads))
+        // OpenBLAS keeps one thread pool and one thread count per process, and another
+        // instance may have changed the count: GEMMs take turns, each with its own count,
+        // which also keeps two concurrent GEMMs from oversubscribing the cores.
+        Self.libraryLock.withLock { _ in
+            if library.getNumThreads() != Int32(clamping: threads) {
+                library.setNumThreads(Int32(clamping: threads))
+            }
+            library.sgemm(
+                OpenBLASLibrary.rowMajor,
+                transA ? OpenBLASLibrary.transpose : OpenBLASLibrary.noTranspose,
+                transB ? OpenBLASLibrary.transpose : OpenBLASLibrary.noTranspose,
+                Int32(m), Int32(n), Int32(k),
+                alpha, a, Int32(aLead), b, Int32(bLead),
+                beta, c, Int32(cLead))
         }
-        library.sgemm(
-            OpenBLASLibrary.rowMajor,
-            transA ? OpenBLASLibrary.transpose : OpenBLASLibrary.noTranspose,
-            transB ? OpenBLASLibrary.transpose : OpenBLASLibrary.noTranspose,
-            Int32(m), Int32(n), Int32(k),
-            alpha, a, Int32(aLead), b, Int32(bLead),
-            beta, c, Int32(cLead))
     }
+
+    /// Serializes every call into OpenBLAS in this process.
+    private static let libraryLock = Mutex<Void>(())
+
+    /// The thread count OpenBLAS holds now (global to the process).
+    var libraryThreads: Int { Self.libraryLock.withLock { _ in Int(library.getNumThreads()) } }
 
     /// C: (rows, cols) with leading dimension ldc: C = beta · C, not reading C when beta == 0.
     private func scaleRows(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ldc: Int, beta: Float) {

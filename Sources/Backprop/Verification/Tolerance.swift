@@ -31,12 +31,12 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
         var parts: [String] = []
         if absolute != 0 { parts.append("\(absolute)") }
         if relative != 0 { parts.append("\(relative)·|ref|") }
-        if accumulation != 0 { parts.append("\(formatCoefficient(accumulation))·\(accumulationTerm)") }
+        if accumulation != 0 { parts.append(formatCoefficient(accumulation) + accumulationTerm) }
         return "|Δ| ≤ " + parts.joined(separator: " + ")
     }
 
     private func formatCoefficient(_ c: Double) -> String {
-        c == c.rounded() ? String(Int(c)) : String(c)
+        c == 1 ? "" : (c == c.rounded() ? String(Int(c)) : String(c)) + "·"
     }
 }
 

@@ -1,0 +1,132 @@
+// bench.c: dev-only benchmark of the C kernels against OpenBLAS, side by side in one process.
+// Not part of the library. Build and run with ./run.sh (compiles CKernels/*.c with the same
+// -O2 SwiftPM uses for release builds).
+//
+// For every GEMM shape it reports the median GFLOP/s of bp_sgemm and cblas_sgemm, the fraction
+// of FP32 peak (PEAK_GFLOPS per core, default 107 = 3.35 GHz x 2 FMA x 8 lanes x 2 on Zen 4),
+// and the ratio. The kernels run first for every shape, then OpenBLAS, with a pause between,
+// so neither library's spinning worker threads steal cycles from the other.
+// Usage: bench THREADS [gemm|softmax|all]
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backprop_kernels.h"
+
+typedef struct {
+    const char *label;
+    int ta, tb;
+    long m, n, k;
+} shape;
+
+static const shape shapes[] = {
+    {"mlp fwd 784->256", 0, 0, 128, 256, 784},
+    {"mlp fwd 256->128", 0, 0, 128, 128, 256},
+    {"mlp fwd 128->10", 0, 0, 128, 10, 128},
+    {"mlp dX NT", 0, 1, 128, 784, 256},
+    {"mlp dW TN 784x256", 1, 0, 784, 256, 128},
+    {"mlp dW TN 256x128", 1, 0, 256, 128, 128},
+    {"square 512", 0, 0, 512, 512, 512},
+    {"square 1024", 0, 0, 1024, 1024, 1024},
+    {"square 2048", 0, 0, 2048, 2048, 2048},
+    {"square 4096", 0, 0, 4096, 4096, 4096},
+};
+enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static float *random_matrix(long count, unsigned seed) {
+    float *p = aligned_alloc(64, ((size_t)count * 4 + 63) & ~(size_t)63);
+    srand(seed);
+    for (long i = 0; i < count; i++) p[i] = (float)rand() / RAND_MAX * 2.0f - 1.0f;
+    return p;
+}
+
+/// Median seconds per call of `which` (0 = bp_sgemm, 1 = cblas_sgemm) on shape s.
+static double time_gemm(const shape *s, int which) {
+    long lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
+    float *a = random_matrix(s->m * s->k, 1), *b = random_matrix(s->k * s->n, 2);
+    float *c = random_matrix(s->m * s->n, 3);
+    double flops = 2.0 * s->m * s->n * s->k;
+    int reps = flops > 1e10 ? 5 : flops > 1e9 ? 9 : flops > 1e8 ? 31 : 201;
+    double times[201];
+    for (int r = -2; r < reps; r++) {  // two warm-up calls
+        double t0 = now();
+        if (which == 0) {
+            bp_sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
+        } else {
+            cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
+                        s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
+        }
+        if (r >= 0) times[r] = now() - t0;
+    }
+    qsort(times, reps, sizeof(double), cmp_double);
+    free(a), free(b), free(c);
+    return times[reps / 2];
+}
+
+static void bench_gemm(int threads, double peak_per_core) {
+    double ours[NSHAPES], blas[NSHAPES];
+    for (int i = 0; i < NSHAPES; i++) ours[i] = time_gemm(&shapes[i], 0);
+    usleep(500000);
+    for (int i = 0; i < NSHAPES; i++) blas[i] = time_gemm(&shapes[i], 1);
+    double peak = peak_per_core * threads;
+    printf("| shape | op | M,N,K | threads | c GFLOP/s | %% peak | OpenBLAS GFLOP/s | %% peak | c / OpenBLAS |\n");
+    printf("|---|---|---|---|---|---|---|---|---|\n");
+    for (int i = 0; i < NSHAPES; i++) {
+        const shape *s = &shapes[i];
+        double flops = 2.0 * s->m * s->n * s->k;
+        double g0 = flops / ours[i] * 1e-9, g1 = flops / blas[i] * 1e-9;
+        printf("| %s | %c%c | %ld,%ld,%ld | %d | %.1f | %.0f%% | %.1f | %.0f%% | %.2f |\n", s->label,
+               s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->m, s->n, s->k, threads, g0, 100 * g0 / peak,
+               g1, 100 * g1 / peak, g0 / g1);
+    }
+}
+
+/// Softmax over 4096 x 1000 against the copy bandwidth of the same bytes (read + write).
+static void bench_softmax(int threads) {
+    long rows = 4096, cols = 1000, n = rows * cols;
+    float *x = random_matrix(n, 4), *y = random_matrix(n, 5);
+    double t_soft[21], t_copy[21];
+    for (int r = -2; r < 21; r++) {
+        double t0 = now();
+        bp_softmax_rows(x, y, rows, cols);
+        double t1 = now();
+        memcpy(y, x, (size_t)n * 4);
+        double t2 = now();
+        if (r >= 0) t_soft[r] = t1 - t0, t_copy[r] = t2 - t1;
+    }
+    qsort(t_soft, 21, sizeof(double), cmp_double);
+    qsort(t_copy, 21, sizeof(double), cmp_double);
+    double bytes = 2.0 * n * 4;
+    printf("softmax 4096x1000, %d threads: %.2f ms, %.1f GB/s; memcpy (1 thread) %.1f GB/s; ratio %.2f\n",
+           threads, t_soft[10] * 1e3, bytes / t_soft[10] * 1e-9, bytes / t_copy[10] * 1e-9,
+           t_copy[10] / t_soft[10]);
+}
+
+int main(int argc, char **argv) {
+    int threads = argc > 1 ? atoi(argv[1]) : 1;
+    const char *what = argc > 2 ? argv[2] : "all";
+    const char *peak_env = getenv("PEAK_GFLOPS");
+    double peak = peak_env ? atof(peak_env) : 107.0;
+    bp_set_num_threads(threads);
+    openblas_set_num_threads(threads);
+    printf("# %s, %d thread(s), simd %s, OpenBLAS %s\n", "bench", threads,
+           bp_simd_level_name(bp_simd_level()), openblas_get_config());
+    if (strcmp(what, "softmax") != 0) bench_gemm(threads, peak);
+    if (strcmp(what, "gemm") != 0) bench_softmax(threads);
+    return 0;
+}

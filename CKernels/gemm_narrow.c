@@ -1,0 +1,51 @@
+// gemm_narrow.c: dispatch of the narrow-C SGEMM path (see gemm_narrow_body.h). op(B) is packed
+// once by the caller's thread; threads then own disjoint blocks of rows of C.
+#define BP_SIMD_BODY "gemm_narrow_body.h"
+#include "simd_instantiate.h"
+
+#include "gemm_internal.h"
+
+long bp_gemm_narrow_width(int level) {
+    return level == BP_SIMD_AVX512 ? 16 : level == BP_SIMD_AVX2 ? 8 : 0;
+}
+
+typedef struct {
+    void (*rows)(long, long, const float *, long, long, const float *, float *, long, float, float, long, long);
+    long m, n, k, rsa, csa, ldc, parts;
+    const float *a, *bp;
+    float *c;
+    float alpha, beta;
+} narrow_job;
+
+static void narrow_task(void *ctx, long task) {
+    const narrow_job *job = ctx;
+    long r0, r1;
+    bp_chunk_range(job->m, job->parts, BP_NARROW_MR, task, &r0, &r1);
+    if (r0 < r1) {
+        job->rows(job->k, job->n, job->a, job->rsa, job->csa, job->bp, job->c, job->ldc,
+                  job->alpha, job->beta, r0, r1);
+    }
+}
+
+int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, long n, long k,
+                    float alpha, const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc) {
+    long width = bp_gemm_narrow_width(level);
+    if (width == 0 || n > width) return 0;
+    float *bp = bp_thread_scratch(2, (size_t)(k * width));
+    if (bp == NULL) return 0;
+    // op(B): (k, n) -> bp: (k, width), zero-padded.
+    for (long p = 0; p < k; p++) {
+        for (long j = 0; j < n; j++) bp[p * width + j] = trans_b ? b[j * ldb + p] : b[p * ldb + j];
+        for (long j = n; j < width; j++) bp[p * width + j] = 0.0f;
+    }
+    narrow_job job = {
+        .rows = BP_DISPATCH(level, gemm_narrow_rows),
+        .m = m, .n = n, .k = k, .rsa = trans_a ? 1 : lda, .csa = trans_a ? lda : 1, .ldc = ldc,
+        .a = a, .bp = bp, .c = c, .alpha = alpha, .beta = beta,
+    };
+    long blocks = (m + BP_NARROW_MR - 1) / BP_NARROW_MR;
+    job.parts = blocks < threads ? blocks : threads;
+    bp_parallel_for(job.parts, (int)job.parts, narrow_task, &job);
+    return 1;
+}

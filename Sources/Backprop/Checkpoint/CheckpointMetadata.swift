@@ -1,0 +1,203 @@
+import Foundation
+
+// JSON forms of the non-tensor parts of a checkpoint, stored as strings in `__metadata__`.
+// Floats are written through Double, whose shortest decimal form reads back to the same bits,
+// so a resumed run continues from exactly the saved numbers.
+
+/// `{"kind": "standardize", "offset": [...], "divisor": [...]}`.
+struct NormalizerRecord: Codable {
+    var kind: String
+    var offset: [Float]
+    var divisor: [Float]
+
+    init(_ normalizer: Normalizer) {
+        kind = normalizer.kind.rawValue
+        offset = normalizer.offset
+        divisor = normalizer.divisor
+    }
+
+    func normalizer() throws -> Normalizer {
+        guard let kind = Normalization(rawValue: kind) else {
+            throw BackpropError.invalidArgument(
+                "unknown normalization '\(kind)' (known: \(Normalization.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard offset.count == divisor.count else {
+            throw BackpropError.invalidArgument("\(offset.count) offsets but \(divisor.count) divisors")
+        }
+        return try Normalizer(kind: kind, parameters: offset + divisor)
+    }
+}
+
+/// The optimizer's kind, hyperparameters and step count (its tensors are stored separately).
+struct OptimizerRecord: Codable {
+    var kind: String
+    var learningRate: Float
+    var momentum: Float?
+    var nesterov: Bool?
+    var beta1: Float?
+    var beta2: Float?
+    var epsilon: Float?
+    var weightDecay: Float
+    var step: Int
+
+    init(_ optimizer: any Optimizer) throws {
+        learningRate = optimizer.learningRate
+        step = optimizer.stepCount
+        switch optimizer {
+        case let sgd as SGD:
+            kind = "sgd"
+            momentum = sgd.momentum
+            nesterov = sgd.nesterov
+            weightDecay = sgd.weightDecay
+        case let adam as Adam:
+            kind = adam.decoupledWeightDecay ? "adamw" : "adam"
+            beta1 = adam.beta1
+            beta2 = adam.beta2
+            epsilon = adam.epsilon
+            weightDecay = adam.weightDecay
+        default:
+            throw BackpropError.invalidArgument(
+                "cannot save the state of optimizer \(type(of: optimizer)); checkpoints hold sgd, adam and adamw")
+        }
+    }
+
+    /// A fresh optimizer with these settings (state restored by the caller).
+    func makeOptimizer() throws -> any Optimizer {
+        guard learningRate.isFinite, learningRate >= 0, weightDecay.isFinite, weightDecay >= 0 else {
+            throw BackpropError.invalidArgument("learning rate and weight decay must be finite and non-negative")
+        }
+        switch kind {
+        case "sgd":
+            let momentum = momentum ?? 0
+            guard momentum.isFinite, momentum >= 0 else {
+                throw BackpropError.invalidArgument("momentum must be finite and non-negative, got \(momentum)")
+            }
+            return SGD(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay,
+                       nesterov: nesterov ?? false)
+        case "adam":
+            return Adam(learningRate: learningRate, beta1: beta1 ?? 0.9, beta2: beta2 ?? 0.999,
+                        epsilon: epsilon ?? 1e-8, weightDecay: weightDecay)
+        case "adamw":
+            return AdamW(learningRate: learningRate, beta1: beta1 ?? 0.9, beta2: beta2 ?? 0.999,
+                         epsilon: epsilon ?? 1e-8, weightDecay: weightDecay)
+        default:
+            throw BackpropError.invalidArgument("unknown optimizer '\(kind)' (known: sgd, adam, adamw)")
+        }
+    }
+}
+
+/// ``TrainingState`` with the generator as four hex words and the history as records.
+struct TrainingStateRecord: Codable {
+    struct Epoch: Codable {
+        var epoch: Int
+        var epochs: Int
+        var trainLoss: Double
+        var trainAccuracy: Double?
+        var testLoss: Double?
+        var testAccuracy: Double?
+        var samplesPerSecond: Double
+        var seconds: Double
+    }
+
+    var epochsCompleted: Int
+    var batchesCompleted: Int
+    var epochStartRng: [String]
+    var epochLossSum: Double
+    var epochCorrect: Int
+    var epochSeen: Int
+    var history: [Epoch]
+
+    init(_ state: TrainingState) {
+        epochsCompleted = state.epochsCompleted
+        batchesCompleted = state.batchesCompleted
+        let s = state.epochStartRNG.state
+        epochStartRng = [s.0, s.1, s.2, s.3].map { word in
+            let digits = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        epochLossSum = state.epochLossSum
+        epochCorrect = state.epochCorrect
+        epochSeen = state.epochSeen
+        history = state.history.map {
+            Epoch(epoch: $0.epoch, epochs: $0.epochs, trainLoss: $0.trainLoss, trainAccuracy: $0.trainAccuracy,
+                  testLoss: $0.testLoss, testAccuracy: $0.testAccuracy,
+                  samplesPerSecond: $0.samplesPerSecond, seconds: $0.seconds)
+        }
+    }
+
+    func trainingState() throws -> TrainingState {
+        let words = epochStartRng.compactMap { $0.count == 16 ? UInt64($0, radix: 16) : nil }
+        guard words.count == 4, epochStartRng.count == 4 else {
+            throw BackpropError.invalidArgument("epoch_start_rng must be four 16-digit hex words, got \(epochStartRng)")
+        }
+        guard epochsCompleted >= 0, batchesCompleted >= 0, epochSeen >= 0, epochCorrect >= 0 else {
+            throw BackpropError.invalidArgument("epoch and batch counts must be non-negative")
+        }
+        var state = TrainingState(seed: 0)
+        state.epochsCompleted = epochsCompleted
+        state.batchesCompleted = batchesCompleted
+        state.epochStartRNG = SeededGenerator(state: (words[0], words[1], words[2], words[3]))
+        state.epochLossSum = epochLossSum
+        state.epochCorrect = epochCorrect
+        state.epochSeen = epochSeen
+        state.history = history.map {
+            EpochReport(epoch: $0.epoch, epochs: $0.epochs, trainLoss: $0.trainLoss, trainAccuracy: $0.trainAccuracy,
+                        testLoss: $0.testLoss, testAccuracy: $0.testAccuracy,
+                        samplesPerSecond: $0.samplesPerSecond, seconds: $0.seconds)
+        }
+        return state
+    }
+}
+
+/// Encodes `value` as compact JSON with snake_case keys, sorted.
+func encodeMetadataJSON<T: Encodable>(_ value: T, key: String) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    do {
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    } catch {
+        throw BackpropError.invalidArgument("cannot encode checkpoint metadata '\(key)': it holds a NaN or infinite number")
+    }
+}
+
+/// Decodes the JSON string `metadata[key]`, naming the file and key in any error.
+func decodeMetadataJSON<T: Decodable>(_ type: T.Type, key: String, metadata: [String: String],
+                                      path: String) throws -> T? {
+    guard let text = metadata[key] else { return nil }
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    do {
+        return try decoder.decode(type, from: Data(text.utf8))
+    } catch let error as DecodingError {
+        throw BackpropError.malformedFile(path: path, location: "metadata '\(key)'", message: describe(error))
+    } catch {
+        throw BackpropError.malformedFile(path: path, location: "metadata '\(key)'", message: "is not valid JSON")
+    }
+}
+
+/// One line for a decoding error: what went wrong and where in the JSON.
+private func describe(_ error: DecodingError) -> String {
+    func at(_ path: [any CodingKey]) -> String {
+        path.isEmpty ? "" : " at " + path.map { $0.intValue.map { "[\($0)]" } ?? snakeCase($0.stringValue) }.joined(separator: ".")
+    }
+    switch error {
+    case .keyNotFound(let key, let context):
+        return "missing field '\(snakeCase(key.stringValue))'\(at(context.codingPath))"
+    case .typeMismatch(_, let context), .valueNotFound(_, let context):
+        return "wrong type of value\(at(context.codingPath))"
+    case .dataCorrupted(let context):
+        return context.codingPath.isEmpty ? "is not valid JSON" : "invalid value\(at(context.codingPath))"
+    @unknown default:
+        return "is not valid JSON"
+    }
+}
+
+/// `batchesCompleted` -> `batches_completed`, the spelling the JSON uses.
+private func snakeCase(_ name: String) -> String {
+    var out = ""
+    for c in name {
+        if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+    }
+    return out
+}

@@ -1,0 +1,92 @@
+import CZlib
+
+/// Reads a file and, when it starts with the gzip magic bytes `1f 8b`, inflates it with zlib.
+///
+/// A file whose name ends in `.gz` must be gzip data; anything else is returned as it is, so
+/// callers accept `train-images-idx3-ubyte` and `train-images-idx3-ubyte.gz` alike.
+/// Concatenated gzip members (as `cat a.gz b.gz` makes) are inflated one after another.
+/// - Throws: ``BackpropError/io(path:message:)`` for a missing, unreadable or empty file and
+///   ``BackpropError/malformedFile(path:location:message:)`` for corrupt or truncated gzip data,
+///   with the byte offset in the compressed file.
+public func readFileMaybeGzip(path: String, expected: String = "a data file") throws -> [UInt8] {
+    let raw = try readFileBytes(path: path, expected: expected)
+    if isGzip(raw) { return try gunzip(raw, path: path) }
+    if path.hasSuffix(".gz") {
+        let found = raw.prefix(2).map { hexByte($0) }.joined(separator: " ")
+        throw BackpropError.malformedFile(
+            path: path, location: "byte 0",
+            message: "not gzip data although the name ends in .gz (expected the magic bytes 1f 8b, found \(found))")
+    }
+    return raw
+}
+
+/// Whether `bytes` starts with the gzip magic number.
+func isGzip(_ bytes: [UInt8]) -> Bool {
+    bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+}
+
+/// Inflates gzip data. `path` only labels errors.
+func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
+    // zlib counts input in 32-bit units; datasets this large are out of scope.
+    guard input.count <= Int(UInt32.max) else {
+        throw BackpropError.io(path: path, message: "gzip file larger than 4 GiB; decompress it first")
+    }
+    var output = [UInt8]()
+    // The gzip trailer's last four bytes hold the uncompressed size mod 2^32: a good first
+    // guess for one member, capped so a forged trailer cannot force a huge reservation.
+    if input.count >= 4 {
+        let n = input.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+        output.reserveCapacity(min(n, input.count * 16 + 1024))
+    }
+    var stream = z_stream()
+    // windowBits 15 + 16: the full 32 KiB window, gzip header and trailer expected.
+    guard inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        throw BackpropError.io(path: path, message: "zlib could not start inflating (out of memory?)")
+    }
+    defer { inflateEnd(&stream) }
+
+    let chunk = 1 << 16
+    var out = [UInt8](repeating: 0, count: chunk)
+    try input.withUnsafeBufferPointer { inBuffer in
+        stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
+        stream.avail_in = UInt32(clamping: inBuffer.count)
+        while true {
+            let status = out.withUnsafeMutableBufferPointer { outBuffer -> Int32 in
+                stream.next_out = outBuffer.baseAddress
+                stream.avail_out = UInt32(chunk)
+                return inflate(&stream, Z_NO_FLUSH)
+            }
+            output.append(contentsOf: out[0..<(chunk - Int(stream.avail_out))])
+            switch status {
+            case Z_OK:
+                continue
+            case Z_STREAM_END:
+                let rest = Int(stream.avail_in)
+                if rest == 0 { return }
+                let next = inBuffer.count - rest
+                guard rest >= 2, inBuffer[next] == 0x1f, inBuffer[next + 1] == 0x8b else {
+                    throw BackpropError.malformedFile(
+                        path: path, location: "byte \(next)",
+                        message: "\(rest) bytes of trailing data after the end of the gzip stream")
+                }
+                inflateReset(&stream)
+            case Z_BUF_ERROR where stream.avail_in == 0:
+                throw BackpropError.malformedFile(
+                    path: path, location: "byte \(inBuffer.count)",
+                    message: "truncated gzip data: the stream ends before its end marker "
+                        + "(\(output.count) bytes inflated so far); download the file again")
+            default:
+                let reason = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                let at = inBuffer.count - Int(stream.avail_in)
+                throw BackpropError.malformedFile(
+                    path: path, location: "byte \(at)", message: "corrupt gzip data (detected here): \(reason)")
+            }
+        }
+    }
+    return output
+}
+
+private func hexByte(_ b: UInt8) -> String {
+    let digits = Array("0123456789abcdef")
+    return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
+}

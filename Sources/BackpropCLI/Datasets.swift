@@ -1,0 +1,64 @@
+import Backprop
+
+/// A dataset as the commands use it: a training part and a held-out test part.
+struct LoadedData {
+    /// `digits`, `mnist (/data/mnist)`, ... for messages.
+    var name: String
+    var train: Dataset
+    /// The held-out samples; nil when the dataset is too small to hold any out (xor).
+    var test: Dataset?
+    /// The samples before splitting (for `eval --all`).
+    var all: Dataset
+}
+
+/// Number of generated samples for `--dataset edges`, and the fixed seed that draws them, so
+/// the same patches come back for `eval` whatever the run's seed.
+let edgesCount = 1000
+let edgesSeed: UInt64 = 2024
+
+/// Loads the settings' dataset and splits it with their seed (MNIST has its own test files;
+/// xor is not split, and gets one output with targets for MSE, two classes otherwise).
+func loadData(_ settings: TrainSettings) throws -> LoadedData {
+    try loadData(settings.dataset, path: settings.data, labelColumn: settings.labelColumn, loss: settings.loss,
+                 testSplit: settings.testSplit, seed: settings.seed)
+}
+
+/// Loads `kind` and splits it with `seed`; see ``loadData(_:)``.
+func loadData(_ kind: DatasetKind, path: String?, labelColumn: String?, loss: LossOption,
+              testSplit: Double, seed: UInt64) throws -> LoadedData {
+    func split(_ all: Dataset, name: String) throws -> LoadedData {
+        guard testSplit > 0 else { return LoadedData(name: name, train: all, test: nil, all: all) }
+        let (train, test) = try all.split(testFraction: testSplit, seed: seed)
+        return LoadedData(name: name, train: train, test: test, all: all)
+    }
+    switch kind {
+    case .digits:
+        return try split(try BuiltinDatasets.digits(), name: "digits")
+    case .edges:
+        return try split(try Generators.edges(count: edgesCount, seed: edgesSeed), name: "edges")
+    case .xor:
+        let data = Generators.xor(targets: loss == .mse ? .values : .labels)
+        return LoadedData(name: "xor", train: data, test: nil, all: data)
+    case .mnist:
+        guard let path else { throw CLIError("--dataset mnist needs --data DIRECTORY") }
+        let (train, test) = try MNIST.load(directory: path)
+        return LoadedData(name: "mnist (\(path))", train: train, test: test, all: train)
+    case .csv:
+        guard let path else { throw CLIError("--dataset csv needs --data FILE") }
+        let all = try CSV.load(path: path, labelColumn: parseLabelColumn(labelColumn))
+        return try split(all, name: "csv (\(path))")
+    }
+}
+
+/// `1437 train / 360 test samples · 64 features · 10 classes`.
+func describe(_ data: LoadedData) -> String {
+    var text = "\(data.train.count) train"
+    if let test = data.test { text += " / \(test.count) test" }
+    text += " samples · \(data.train.featureCount) features · "
+    if case .labels(_, let classes) = data.train.targets {
+        text += "\(classes) classes"
+    } else {
+        text += "\(data.train.outputCount) target\(data.train.outputCount == 1 ? "" : "s")"
+    }
+    return text
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Backprop
+
+/// Which samples `eval` measures.
+enum EvalSplit: String, CaseIterable, ExpressibleByArgument {
+    case test, train, all
+}
+
+/// `backprop eval`: loss, accuracy, per-class precision and recall, confusion matrix.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a saved model on a dataset.",
+        discussion: """
+            The model file alone rebuilds the network: architecture, loss and the feature \
+            normalization fitted during training are stored in it.
+
+            Without --dataset and --data, the model is evaluated on the samples its training \
+            run held out: the same dataset, split again with the run's --test-split and \
+            --seed (MNIST: the t10k test files). For other data, every sample is used unless \
+            --split says otherwise.
+
+            Examples:
+              backprop eval --model digits.safetensors
+              backprop eval --model iris.safetensors --data iris-test.csv --json
+            """)
+
+    @Option(help: ArgumentHelp("The model, as saved by 'backprop train --save'.", valueName: "file.safetensors"))
+    var model: String
+
+    @OptionGroup(title: "Data") var data: DataOptions
+
+    @Option(help: ArgumentHelp(
+        "Which samples: test (held out), train (the rest) or all. Default: test for the data the model was trained on, else all.",
+        valueName: "part"))
+    var split: EvalSplit?
+
+    @Option(help: ArgumentHelp("The held-out fraction. Default: the training run's, else 0.2.", valueName: "fraction"))
+    var testSplit: Double?
+
+    @Option(help: ArgumentHelp("The split seed. Default: the training run's, else 1.", valueName: "n"))
+    var seed: UInt64?
+
+    @OptionGroup(title: "Engine") var engine: EngineOptions
+
+    @Flag(help: "Print one JSON object: loss, accuracy, per-class precision/recall/support, confusion matrix.")
+    var json = false
+
+    func validate() throws {
+        if let testSplit, !(testSplit > 0 && testSplit < 1) {
+            throw ValidationError("--test-split must be in (0, 1), got \(testSplit)")
+        }
+    }
+
+    mutating func run() throws {
+        let checkpoint = try ModelCheckpoint.load(from: model)
+        let trained = try checkpoint.settings.map { try TrainSettings.decode($0, path: model) }
+        guard let kind = try data.dataset ?? data.data.map({ _ in try data.resolvedKind(fallback: .csv) }) ?? trained?.dataset else {
+            throw CLIError("\(model) does not say which data it was trained on; give --dataset (and --data)")
+        }
+        let path = data.data.map(absolutePath) ?? (kind == trained?.dataset ? trained?.data : nil)
+        let sameData = trained.map { $0.dataset == kind && $0.data == path } ?? false
+        let part = split ?? (sameData || kind == .mnist ? .test : .all)
+        let loss: LossOption = checkpoint.loss.kind == .mse ? .mse : .crossEntropy
+        let loaded = try loadData(
+            kind, path: path, labelColumn: data.labelColumn ?? (sameData ? trained?.labelColumn : nil), loss: loss,
+            testSplit: testSplit ?? (sameData ? trained?.testSplit : nil) ?? 0.2, seed: seed ?? trained?.seed ?? 1)
+        let samples: Dataset
+        switch part {
+        case .test: samples = loaded.test ?? loaded.all
+        case .train: samples = loaded.train
+        case .all:
+            guard kind != .mnist else { throw CLIError("--split all is not available for MNIST; use test or train") }
+            samples = loaded.all
+        }
+        if let width = Architecture.inputWidth(of: checkpoint.model), width != samples.featureCount {
+            throw CLIError("\(model) takes \(width) features but the \(loaded.name) data has \(samples.featureCount)")
+        }
+        let normalized = try checkpoint.normalizer.map { try $0.apply(to: samples) } ?? samples
+        let backend = try engine.resolve().backend
+        let evaluation = try checkpoint.model.evaluate(normalized, loss: checkpoint.loss, backend: backend)
+        let described = "\(loaded.name), \(loaded.test == nil ? "all" : part.rawValue) samples"
+        if json {
+            printJSON(Self.json(evaluation, model: model, data: described))
+        } else {
+            writeStdout(Self.text(evaluation, data: described))
+        }
+    }
+
+    static func json(_ e: Evaluation, model: String, data: String) -> JSON {
+        var pairs: [(String, JSON)] = [
+            ("model", .string(model)), ("data", .string(data)), ("samples", .int(e.count)),
+            ("loss", .number(e.loss)), ("accuracy", .number(e.accuracy)),
+        ]
+        if let confusion = e.confusion, let precision = e.precision, let recall = e.recall {
+            pairs.append(("classes", .array(confusion.indices.map { c in
+                .object([("class", .int(c)), ("precision", .number(precision[c])), ("recall", .number(recall[c])),
+                         ("support", .int(confusion[c].reduce(0, +)))])
+            })))
+            pairs.append(("confusion", .array(confusion.map { .array($0.map { .int($0) }) })))
+        }
+        return .object(pairs)
+    }
+
+    static func text(_ e: Evaluation, data: String) -> String {
+        var out = "\(data): \(e.count)\n"
+        out += "loss \(fixed(e.loss, 4))"
+        if let accuracy = e.accuracy {
+            out += " · accuracy \(fixed(accuracy, 4)) (\(Int((accuracy * Double(e.count)).rounded()))/\(e.count))"
+        }
+        out += "\n"
+        guard let confusion = e.confusion, let precision = e.precision, let recall = e.recall else { return out }
+        out += "\nclass  precision  recall  support\n"
+        for c in confusion.indices {
+            out += padLeft(String(c), 5) + padLeft(fixed(precision[c], 4), 11) + padLeft(fixed(recall[c], 4), 8)
+                + padLeft(String(confusion[c].reduce(0, +)), 9) + "\n"
+        }
+        let cell = max(4, String(confusion.flatMap { $0 }.max() ?? 0).count + 1)
+        out += "\nconfusion matrix (rows: actual class, columns: predicted class)\n"
+        out += padLeft("", 5) + confusion.indices.map { padLeft(String($0), cell) }.joined() + "\n"
+        for (c, row) in confusion.enumerated() {
+            out += padLeft(String(c), 5) + row.map { padLeft(String($0), cell) }.joined() + "\n"
+        }
+        return out
+    }
+}
+
+/// `text` right-aligned in `width` columns.
+func padLeft(_ text: String, _ width: Int) -> String {
+    String(repeating: " ", count: max(0, width - text.count)) + text
+}

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// SIGINT/SIGTERM handling for training: the first signal asks the trainer to stop at the next
+/// step boundary (so a checkpoint can be written); a second one quits at once.
+enum Interrupts {
+    /// The signal received (0 while none). Written from the signal handler, so a lock-free atomic.
+    static let received = Atomic<Int32>(0)
+
+    /// Installs the handlers. Until then the signals keep their default (terminate) action.
+    static func install() {
+        // A parent may have started us with these signals blocked (the mask survives exec);
+        // unblock them, or Ctrl-C and kill would never reach the handler.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig) { sig in
+                // Only async-signal-safe work here: an atomic exchange and, the second time, _exit.
+                if Interrupts.received.exchange(sig, ordering: .relaxed) != 0 { _exit(128 + sig) }
+            }
+        }
+    }
+
+    /// The signal that asked to stop, or nil.
+    static var requested: Int32? {
+        let sig = received.load(ordering: .relaxed)
+        return sig == 0 ? nil : sig
+    }
+
+    /// The conventional exit status for a run ended by `sig`: 130 for SIGINT, 143 for SIGTERM.
+    static func exitStatus(for sig: Int32) -> Int32 { 128 + sig }
+}

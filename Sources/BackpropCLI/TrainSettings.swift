@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import Backprop
+
+/// The `--activation` choices.
+enum ActivationOption: String, CaseIterable, Codable, ExpressibleByArgument {
+    case relu, sigmoid, tanh
+}
+
+/// The `--loss` choices.
+enum LossOption: String, CaseIterable, Codable, ExpressibleByArgument {
+    case crossEntropy = "cross-entropy"
+    case mse
+
+    var loss: Loss { self == .mse ? .mse() : .crossEntropy() }
+}
+
+/// The `--optimizer` choices.
+enum OptimizerKind: String, CaseIterable, Codable, ExpressibleByArgument {
+    case sgd, adam, adamw
+}
+
+/// Everything that determines a training run, resolved from the flags and the dataset's
+/// defaults. Saved as JSON in checkpoints (`settings`), so `--resume` and `eval` can rebuild
+/// the same data, split and optimizer.
+struct TrainSettings: Codable, Equatable {
+    var dataset: DatasetKind
+    /// Absolute path of the MNIST directory or CSV file.
+    var data: String?
+    var labelColumn: String?
+    var testSplit: Double
+    var normalize: NormalizationOption
+    /// Every width, input and output included, e.g. [64, 32, 10].
+    var layers: [Int]
+    var activation: ActivationOption
+    var loss: LossOption
+    var optimizer: OptimizerKind
+    var learningRate: Float
+    var momentum: Float
+    var weightDecay: Float
+    var epochs: Int
+    var batchSize: Int
+    var seed: UInt64
+    var clipGradNorm: Float?
+
+    /// The network: dense layers of these widths with the activation between them, logits out.
+    // widths [a, b, c] -> Dense(a, b), act, Dense(b, c)
+    func makeModel() -> Sequential {
+        var layers = [any Layer]()
+        for i in 0..<(self.layers.count - 1) {
+            let last = i == self.layers.count - 2
+            let initializer: Initializer = activation == .relu && !last ? .heUniform : .xavierUniform
+            layers.append(Dense(self.layers[i], self.layers[i + 1], initializer: initializer))
+            if !last {
+                switch activation {
+                case .relu: layers.append(ReLU())
+                case .sigmoid: layers.append(Sigmoid())
+                case .tanh: layers.append(Tanh())
+                }
+            }
+        }
+        return Sequential(layers, seed: seed)
+    }
+
+    /// A fresh optimizer with these settings.
+    func makeOptimizer() -> any Optimizer {
+        switch optimizer {
+        case .sgd: SGD(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+        case .adam: Adam(learningRate: learningRate, weightDecay: weightDecay)
+        case .adamw: AdamW(learningRate: learningRate, weightDecay: weightDecay)
+        }
+    }
+
+    /// `64 → 32 → 10 (relu)`.
+    var layerSummary: String {
+        layers.map(String.init).joined(separator: " → ") + (layers.count > 2 ? " (\(activation.rawValue))" : "")
+    }
+
+    /// `sgd lr 0.1`, with momentum and decay when set.
+    var optimizerSummary: String {
+        var text = "\(optimizer.rawValue) lr \(learningRate)"
+        if momentum != 0 { text += " momentum \(momentum)" }
+        if weightDecay != 0 { text += " weight decay \(weightDecay)" }
+        return text
+    }
+}
+
+/// Per-dataset defaults, chosen so each trains to a good accuracy in seconds.
+struct DatasetDefaults {
+    var hidden: [Int]
+    var activation: ActivationOption
+    var epochs: Int
+    var batchSize: Int
+    var sgdLearningRate: Float
+    var normalize: NormalizationOption
+
+    static func of(_ kind: DatasetKind) -> DatasetDefaults {
+        switch kind {
+        case .digits: DatasetDefaults(hidden: [64], activation: .relu, epochs: 40, batchSize: 32, sgdLearningRate: 0.1, normalize: .standardize)
+        case .edges: DatasetDefaults(hidden: [16], activation: .relu, epochs: 10, batchSize: 32, sgdLearningRate: 0.1, normalize: .none)
+        case .xor: DatasetDefaults(hidden: [8], activation: .tanh, epochs: 300, batchSize: 4, sgdLearningRate: 0.5, normalize: .none)
+        case .mnist: DatasetDefaults(hidden: [128], activation: .relu, epochs: 5, batchSize: 64, sgdLearningRate: 0.1, normalize: .none)
+        case .csv: DatasetDefaults(hidden: [32], activation: .relu, epochs: 20, batchSize: 32, sgdLearningRate: 0.1, normalize: .standardize)
+        }
+    }
+}
+
+extension TrainSettings {
+    /// The settings as compact JSON with sorted snake_case keys, as stored in checkpoints.
+    var json: String {
+        get throws {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(self), as: UTF8.self)
+        }
+    }
+
+    /// The settings stored in the checkpoint at `path`.
+    /// - Throws: ``BackpropError/malformedFile(path:location:message:)`` when they do not parse.
+    static func decode(_ text: String, path: String) throws -> TrainSettings {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(TrainSettings.self, from: Data(text.utf8))
+        } catch {
+            throw BackpropError.malformedFile(path: path, location: "metadata 'settings'",
+                                              message: "not the settings of a 'backprop train' run")
+        }
+    }
+}

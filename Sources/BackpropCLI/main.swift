@@ -1,2 +1,0 @@
-// Temporary entry point; the CLI lands with its own issue.
-print("backprop")

@@ -20,7 +20,7 @@ public struct BenchBackend: Sendable {
 /// The backends to benchmark: the ones named (in that order), or every available backend
 /// with the `swift` reference first.
 ///
-/// This is the one place the bench learns which backends exist.
+/// This is the one place the bench learns which backends exist: the ``BackendRegistry``.
 /// - Parameters:
 ///   - names: registry names, or nil for all available ones.
 ///   - threads: the thread count for multithreaded backends; nil resolves it from
@@ -30,11 +30,8 @@ public struct BenchBackend: Sendable {
 ///   ``BackpropError/invalidArgument(_:)`` for a bad thread count.
 public func benchBackends(names: [String]?, threads: Int?) throws -> [BenchBackend] {
     let resolved = try ThreadSettings.resolve(threads)
-    // MERGE: registry. Until the registry's `c` entry builds CBackend, build it here; after
-    // that, `make` is just BackendRegistry.make(name:threads:).
     @Sendable func make(_ name: String) throws -> any Backend {
-        if name == "c" { return CBackend(threads: resolved) }
-        return try BackendRegistry.make(name: name, threads: resolved)
+        try BackendRegistry.make(name: name, threads: resolved)
     }
     func entry(_ name: String) -> BenchBackend {
         BenchBackend(name: name, threads: name == BenchBackend.referenceName ? 1 : resolved) { try make(name) }
@@ -47,8 +44,7 @@ public func benchBackends(names: [String]?, threads: Int?) throws -> [BenchBacke
             return entry(name)
         }
     }
-    let available = try BackendRegistry.entries(threads: resolved)
-        .filter { $0.available || $0.name == "c" }.map(\.name)
+    let available = try BackendRegistry.entries(threads: resolved).filter(\.available).map(\.name)
     let ordered = available.filter { $0 == BenchBackend.referenceName }
         + available.filter { $0 != BenchBackend.referenceName }
     return ordered.map(entry)

@@ -26,6 +26,7 @@ struct BackpropCommand: ParsableCommand {
         TraceCommand.self,
         BackendsCommand.self,
         VerifyCommand.self,
+        BenchCommand.self,
     ]
 
     /// Parses, runs, and turns every error into one line on stderr and an exit status.

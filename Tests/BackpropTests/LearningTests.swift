@@ -50,4 +50,18 @@ import Testing
         #expect(mean >= 0.97, "\(optimizerName): test accuracies \(accuracies)")
         #expect(accuracies.allSatisfy { $0 >= 0.96 }, "\(optimizerName): test accuracies \(accuracies)")
     }
+
+    /// MNIST (the 5,000-image split in ../shared/data): 784-128-10 ReLU reaches ≥ 0.90 test
+    /// accuracy. Runs on the `c` backend, since the reference is slow in debug builds; the
+    /// end-to-end equivalence suite shows the backends train alike.
+    @Test func mnistReachesNinetyPercent() throws {
+        let (train, test) = try MNIST.load(directory: sharedData + "/mnist-5k")
+        let backend = try BackendRegistry.make(name: "c", threads: 2, environment: ProcessEnvironment.current)
+        let model = Sequential(seed: 1) { Dense(784, 128); ReLU(); Dense(128, 10) }
+        let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.1),
+                              backend: backend, seed: 2)
+        try trainer.fit(train, epochs: 8, batchSize: 32)
+        let accuracy = try trainer.evaluate(test).accuracy ?? 0
+        #expect(accuracy >= 0.90, "MNIST test accuracy \(accuracy)")
+    }
 }

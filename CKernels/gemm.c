@@ -154,6 +154,11 @@ void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
     long blocks = (k + job.cfg->kc - 1) / job.cfg->kc;
     job.kc_step = (k + blocks - 1) / blocks;
 
+    if ((path == BP_GEMM_AUTO || path == BP_GEMM_SHARED_B) &&
+        bp_sgemm_shared_b(job.cfg, threads, job.kc_step, job.trans_a, job.trans_b, m, n, k,
+                          alpha, a, lda, b, ldb, beta, c, ldc)) {
+        return;
+    }
     choose_grid(&job, threads);
     bp_parallel_for(job.parts_m * job.parts_n, threads, gemm_task, &job);
 }

@@ -7,7 +7,7 @@
 // and the ratio. The two libraries are measured in the same process on the same buffers,
 // alternating in blocks (see time_gemm). Medians are the headline; best-of is also shown
 // because the machine is shared and medians move with other processes' load.
-// Usage: bench THREADS [gemm|softmax|all]
+// Usage: bench THREADS [gemm|softmax|all]; BENCH_ONLY=square runs only matching shapes.
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -101,8 +101,10 @@ static void bench_gemm(int threads, double peak_per_core) {
     double peak = peak_per_core * threads;
     printf("| shape | op | M,N,K | threads | c GFLOP/s | %% peak | OpenBLAS GFLOP/s | %% peak | c / OpenBLAS | best c / best OpenBLAS |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    const char *only = getenv("BENCH_ONLY");  // run only shapes whose label contains this
     for (int i = 0; i < NSHAPES; i++) {
         const shape *s = &shapes[i];
+        if (only != NULL && strstr(s->label, only) == NULL) continue;
         double median[2], best[2];
         time_gemm(s, median, best);
         double flops = 2.0 * s->m * s->n * s->k;

@@ -89,8 +89,9 @@ import Testing
 
     static let transposes = [(false, false), (false, true), (true, false), (true, true)]
 
-    /// Runs one case on the auto path (the process settings), the direct path, and the blocked
-    /// path of every SIMD level on 1 and 2 threads; all must match the reference.
+    /// Runs one case on the auto path (the process settings), the direct path, and the blocked,
+    /// narrow and shared-B paths of every SIMD level on 1 and 2 threads; all must match the
+    /// reference.
     func checkAllPaths(_ g: GemmCase, blockedThreads: [Int32] = [1, 2]) {
         let want = g.run(Self.reference)
         let auto = g.check(g.run(Self.backend), against: want)
@@ -103,6 +104,9 @@ import Testing
                                   against: want)
                 let narrow = g.check(g.run(Self.backend, level: level, threads: threads, path: BP_GEMM_NARROW),
                                      against: want)
+                let shared = g.check(g.run(Self.backend, level: level, threads: threads, path: BP_GEMM_SHARED_B),
+                                     against: want)
+                #expect(shared.ok, "shared-B level \(level) threads \(threads) \(g.transA)\(g.transB) (\(g.m),\(g.n),\(g.k)) err \(shared.worst)")
                 #expect(narrow.ok, "narrow level \(level) threads \(threads) \(g.transA)\(g.transB) (\(g.m),\(g.n),\(g.k)) err \(narrow.worst)")
                 #expect(got.ok, "blocked level \(level) threads \(threads) \(g.transA)\(g.transB) (\(g.m),\(g.n),\(g.k)) err \(got.worst) tol \(g.tolerance)")
             }
@@ -154,7 +158,7 @@ import Testing
                 var g = GemmCase(transA, transB, m, n, k, alpha: 1.5, beta: 0)
                 g.c = g.c.map { _ in Float.nan }
                 for level in Self.levels {
-                    for path in [BP_GEMM_DIRECT, BP_GEMM_BLOCKED, BP_GEMM_NARROW] {
+                    for path in [BP_GEMM_DIRECT, BP_GEMM_BLOCKED, BP_GEMM_NARROW, BP_GEMM_SHARED_B] {
                         let out = g.run(Self.backend, level: level, threads: 2, path: path)
                         let window = (0..<m).flatMap { i in out[(i * g.ldc)..<(i * g.ldc + n)] }
                         #expect(window.allSatisfy { $0.isFinite }, "NaN leaked: level \(level) path \(path) (\(m),\(n),\(k))")
@@ -181,6 +185,9 @@ import Testing
                     let one = g.run(Self.backend, level: level, threads: 1, path: BP_GEMM_BLOCKED)
                     let two = g.run(Self.backend, level: level, threads: 2, path: BP_GEMM_BLOCKED)
                     let three = g.run(Self.backend, level: level, threads: 3, path: BP_GEMM_BLOCKED)
+                    let sharedOne = g.run(Self.backend, level: level, threads: 1, path: BP_GEMM_SHARED_B)
+                    let sharedTwo = g.run(Self.backend, level: level, threads: 2, path: BP_GEMM_SHARED_B)
+                    #expect(sharedOne == sharedTwo && sharedOne == one, "shared-B level \(level) (\(m),\(n),\(k))")
                     let narrowOne = g.run(Self.backend, level: level, threads: 1, path: BP_GEMM_NARROW)
                     let narrowTwo = g.run(Self.backend, level: level, threads: 2, path: BP_GEMM_NARROW)
                     #expect(narrowOne == narrowTwo, "narrow level \(level) (\(m),\(n),\(k))")

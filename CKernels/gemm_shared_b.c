@@ -12,6 +12,8 @@
 
 // Packed op(B) up to this many floats (4 MB) takes this schedule.
 #define BP_SHARED_B_MAX_FLOATS (1L << 20)
+// Below this many floats op(B) is packed by the calling thread alone.
+#define BP_SHARED_B_SERIAL_PACK (1L << 16)
 
 typedef struct {
     const bp_gemm_config *cfg;
@@ -82,7 +84,9 @@ int bp_sgemm_shared_b(const bp_gemm_config *cfg, int threads, long kc_step, int 
         .kc_step = kc_step, .n_pad = n_pad, .alpha = alpha, .beta = beta,
         .a = a, .b = b, .c = c, .bp = bp, .lda = lda, .ldb = ldb, .ldc = ldc,
     };
-    bp_parallel_for(panels, threads, pack_b_task, &job);
+    // Packing a small B costs less than waking the team twice (each fork/join also waits for
+    // every worker to be scheduled, which on a busy machine can take a time slice).
+    bp_parallel_for(panels, k * n_pad < BP_SHARED_B_SERIAL_PACK ? 1 : threads, pack_b_task, &job);
     // Several row blocks per thread, each at most MC rows, so a thread that is descheduled
     // on a busy machine leaves its share to the others.
     long row_blocks = (m + cfg->mr - 1) / cfg->mr;

@@ -6,7 +6,9 @@
 // of FP32 peak (PEAK_GFLOPS per core, default 107 = 3.35 GHz x 2 FMA x 8 lanes x 2 on Zen 4),
 // and the ratio. The two libraries are measured in the same process on the same buffers,
 // alternating in blocks (see time_gemm). Medians are the headline; best-of is also shown
-// because the machine is shared and medians move with other processes' load.
+// because the machine is shared and medians move with other processes' load, and so is
+// GFLOP per CPU-second of the whole process (immune to being descheduled; for 2 threads it
+// also charges time spent waiting or spinning at the join).
 // Usage: bench THREADS [gemm|softmax|all]; BENCH_ONLY=square runs only matching shapes.
 #include <cblas.h>
 #include <math.h>
@@ -44,6 +46,13 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/// CPU seconds used by all threads of the process (time while descheduled does not count).
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -67,30 +76,34 @@ static void call_gemm(const shape *s, int which, const float *a, long lda, const
 
 enum { ROUNDS = 6, MAX_REPS = 64 };
 
-/// Median and best seconds per call of bp_sgemm (0) and cblas_sgemm (1) on shape s. The two
+/// Median and best wall seconds, and median CPU seconds, per call of bp_sgemm (0) and
+/// cblas_sgemm (1) on shape s. The two
 /// alternate in blocks of calls (ROUNDS blocks each), with a pause between blocks so neither
 /// library's idle-spinning workers steal cycles from the other, and so that load from other
 /// processes on a shared machine hits both alike.
-static void time_gemm(const shape *s, double median[2], double best[2]) {
+static void time_gemm(const shape *s, double median[2], double best[2], double cpu[2]) {
     long lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
     float *a = random_matrix(s->m * s->k, 1), *b = random_matrix(s->k * s->n, 2);
     float *c = random_matrix(s->m * s->n, 3);
     double flops = 2.0 * s->m * s->n * s->k;
     int reps = flops > 1e10 ? 1 : flops > 1e9 ? 3 : flops > 1e8 ? 8 : MAX_REPS;
-    static double times[2][ROUNDS * MAX_REPS];
+    static double times[2][ROUNDS * MAX_REPS], cpu_times[2][ROUNDS * MAX_REPS];
     for (int round = 0; round < ROUNDS; round++) {
         for (int which = 0; which < 2; which++) {
             usleep(250000);
             call_gemm(s, which, a, lda, b, ldb, c);  // warm-up: threads awake, buffers sized
             for (int r = 0; r < reps; r++) {
-                double t0 = now();
+                double t0 = now(), c0 = cpu_now();
                 call_gemm(s, which, a, lda, b, ldb, c);
                 times[which][round * reps + r] = now() - t0;
+                cpu_times[which][round * reps + r] = cpu_now() - c0;
             }
         }
     }
     for (int which = 0; which < 2; which++) {
         qsort(times[which], ROUNDS * reps, sizeof(double), cmp_double);
+        qsort(cpu_times[which], ROUNDS * reps, sizeof(double), cmp_double);
+        cpu[which] = cpu_times[which][ROUNDS * reps / 2];
         median[which] = times[which][ROUNDS * reps / 2];
         best[which] = times[which][0];
     }
@@ -99,19 +112,21 @@ static void time_gemm(const shape *s, double median[2], double best[2]) {
 
 static void bench_gemm(int threads, double peak_per_core) {
     double peak = peak_per_core * threads;
-    printf("| shape | op | M,N,K | threads | c GFLOP/s | %% peak | OpenBLAS GFLOP/s | %% peak | c / OpenBLAS | best c / best OpenBLAS |\n");
-    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    printf("| shape | op | M,N,K | threads | c GFLOP/s | %% peak | OpenBLAS GFLOP/s | %% peak | c / OpenBLAS "
+           "| best c / best OpenBLAS | per CPU-second: c / OpenBLAS |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
     const char *only = getenv("BENCH_ONLY");  // run only shapes whose label contains this
     for (int i = 0; i < NSHAPES; i++) {
         const shape *s = &shapes[i];
         if (only != NULL && strstr(s->label, only) == NULL) continue;
-        double median[2], best[2];
-        time_gemm(s, median, best);
+        double median[2], best[2], cpu[2];
+        time_gemm(s, median, best, cpu);
         double flops = 2.0 * s->m * s->n * s->k;
         double g0 = flops / median[0] * 1e-9, g1 = flops / median[1] * 1e-9;
-        printf("| %s | %c%c | %ld,%ld,%ld | %d | %.1f | %.0f%% | %.1f | %.0f%% | %.2f | %.0f / %.0f |\n", s->label,
-               s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->m, s->n, s->k, threads, g0, 100 * g0 / peak,
-               g1, 100 * g1 / peak, g0 / g1, flops / best[0] * 1e-9, flops / best[1] * 1e-9);
+        printf("| %s | %c%c | %ld,%ld,%ld | %d | %.1f | %.0f%% | %.1f | %.0f%% | %.2f | %.0f / %.0f | %.0f / %.0f |\n",
+               s->label, s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->m, s->n, s->k, threads, g0,
+               100 * g0 / peak, g1, 100 * g1 / peak, g0 / g1, flops / best[0] * 1e-9,
+               flops / best[1] * 1e-9, flops / cpu[0] * 1e-9, flops / cpu[1] * 1e-9);
         fflush(stdout);
     }
 }

@@ -83,23 +83,33 @@ static void gemm_task(void *ctx, long task) {
     if (i0 < i1 && j0 < j1) gemm_block(job, i0, i1, j0, j1);
 }
 
-/// Chooses a parts_m x parts_n grid for `threads` threads that duplicates the least packing:
-/// splitting n makes every part pack all of its rows of A, splitting m repacks B.
+/// Chooses a parts_m x parts_n grid of tasks over C. Splitting n makes each part pack its own
+/// copy of the rows of A it needs, splitting m repacks B: the extra copying, relative to the
+/// m n k multiply-adds, is about 8 ((pm - 1) / m + (pn - 1) / n) (a packed float costs ~1
+/// cycle, a multiply-add 1/16). Prefer 4 tasks per thread (claimed dynamically, so a thread
+/// descheduled on a busy machine leaves its share to the others) while that stays under 3%,
+/// else 2 per thread, else one each; among grids of a size, the least copying wins.
 static void choose_grid(gemm_job *job, int threads) {
     long tiles_m = (job->m + job->cfg->mr - 1) / job->cfg->mr;
     long tiles_n = (job->n + job->cfg->nr - 1) / job->cfg->nr;
-    double best = INFINITY;
     job->parts_m = job->parts_n = 1;
-    for (long pm = 1; pm <= threads; pm++) {
-        if (threads % pm != 0) continue;
-        long pn = threads / pm;
-        if (pm > tiles_m || pn > tiles_n) continue;
-        double cost = (double)pn * (double)job->m + (double)pm * (double)job->n;
-        if (cost < best) {
-            best = cost;
-            job->parts_m = pm;
-            job->parts_n = pn;
+    if (threads <= 1) return;
+    for (int per_thread = 4; per_thread >= 1; per_thread /= 2) {
+        long tasks = (long)threads * per_thread;
+        double best = INFINITY;
+        job->parts_m = job->parts_n = 1;
+        for (long pm = 1; pm <= tasks; pm++) {
+            if (tasks % pm != 0) continue;
+            long pn = tasks / pm;
+            if (pm > tiles_m || pn > tiles_n) continue;
+            double extra = (double)(pm - 1) / (double)job->m + (double)(pn - 1) / (double)job->n;
+            if (extra < best) {
+                best = extra;
+                job->parts_m = pm;
+                job->parts_n = pn;
+            }
         }
+        if (best < INFINITY && (8.0 * best <= 0.03 || per_thread == 1)) return;
     }
 }
 

@@ -2,6 +2,7 @@
 // layout the microkernels stream through, handling both storage orders of each operand.
 // Packing is a pure copy, so how it is done (scalar or SIMD transposes) never changes results.
 #include <immintrin.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "gemm_internal.h"
@@ -37,9 +38,13 @@ static void transpose8_avx2(const float *src, long ld, long count, float *dst, l
 
 /// Whether the AVX2 transposes may run (decided once; packing is a copy either way).
 static int use_avx2_transpose(void) {
-    static int cached = -1;
-    if (cached < 0) cached = bp_simd_level_supported() >= BP_SIMD_AVX2;
-    return cached;
+    static _Atomic int cached = -1;
+    int value = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (value < 0) {
+        value = bp_simd_level_supported() >= BP_SIMD_AVX2;
+        atomic_store_explicit(&cached, value, memory_order_relaxed);
+    }
+    return value;
 }
 
 // op(A)[i0:i0+mc, p0:p0+kc] -> dst: ceil(mc / MR) panels of (kc, MR).

@@ -7,8 +7,8 @@
 // and the ratio. The two libraries are measured in the same process on the same buffers,
 // alternating in blocks (see time_gemm). Medians are the headline; best-of is also shown
 // because the machine is shared and medians move with other processes' load, and so is
-// GFLOP per CPU-second of the whole process (immune to being descheduled; for 2 threads it
-// also charges time spent waiting or spinning at the join).
+// GFLOP per CPU-second (immune to being descheduled; 1 thread only, because Linux updates
+// the CPU time of the other threads of a process lazily, which skews sub-millisecond calls).
 // Usage: bench THREADS [gemm|softmax|all]; BENCH_ONLY=square runs only matching shapes.
 #include <cblas.h>
 #include <math.h>
@@ -123,10 +123,12 @@ static void bench_gemm(int threads, double peak_per_core) {
         time_gemm(s, median, best, cpu);
         double flops = 2.0 * s->m * s->n * s->k;
         double g0 = flops / median[0] * 1e-9, g1 = flops / median[1] * 1e-9;
-        printf("| %s | %c%c | %ld,%ld,%ld | %d | %.1f | %.0f%% | %.1f | %.0f%% | %.2f | %.0f / %.0f | %.0f / %.0f |\n",
+        char per_cpu[64] = "n/a";
+        if (threads == 1) snprintf(per_cpu, sizeof per_cpu, "%.0f / %.0f", flops / cpu[0] * 1e-9, flops / cpu[1] * 1e-9);
+        printf("| %s | %c%c | %ld,%ld,%ld | %d | %.1f | %.0f%% | %.1f | %.0f%% | %.2f | %.0f / %.0f | %s |\n",
                s->label, s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->m, s->n, s->k, threads, g0,
                100 * g0 / peak, g1, 100 * g1 / peak, g0 / g1, flops / best[0] * 1e-9,
-               flops / best[1] * 1e-9, flops / cpu[0] * 1e-9, flops / cpu[1] * 1e-9);
+               flops / best[1] * 1e-9, per_cpu);
         fflush(stdout);
     }
 }

@@ -1,15 +1,19 @@
-// gemm.c: bp_sgemm, the BLIS-style blocked SGEMM driver.
+// gemm.c: bp_sgemm / bp_sgemm_with: the choice of path, and the BLIS-style blocked driver.
 //
-// op(A): (m, k), op(B): (k, n) -> C: (m, n), all row-major. Loop nest per thread:
+// Paths, chosen from the sizes and SIMD level only (never the thread count): the direct loops
+// (gemm_small.c) for tiny problems, the narrow path (gemm_narrow.c) for n <= one vector, the
+// shared-B schedule (gemm_shared_b.c) while packed op(B) fits in a few MB, else this driver.
+//
+// op(A): (m, k), op(B): (k, n) -> C: (m, n), all row-major. Loop nest per task:
 //   jc over n by NC:   pack op(B)[pc:pc+kc, jc:jc+nc] into Bp (L2-resident)
 //     pc over k by KC (sequential: C accumulates block after block)
 //       ic over m by MC: pack op(A)[ic:ic+mc, pc:pc+kc] into Ap
 //         ir over mc by MR:  one A micro-panel (L1-resident) ...
 //           jr over nc by NR: ... times the B micro-panels: the MR x NR microkernel
 // (the BLIS loops for a row-major C: the vector dimension of the tile is n).
-// Threads split C into disjoint rectangles cut at multiples of MR and NR, so each thread owns
-// the C it writes and every element sees the same additions in the same order for any
-// thread count. KC blocks are never split across threads.
+// Tasks are disjoint rectangles of C cut at multiples of MR and NR, so each task owns the C it
+// writes and every element sees the same additions in the same order for any thread count.
+// KC blocks are never split across threads.
 #include <math.h>
 
 #include "gemm_internal.h"

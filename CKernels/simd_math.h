@@ -26,6 +26,25 @@ static inline V BP_FN(bp_vexp)(V x) {
     return VSELECT_GT(x, hi, VSET1(INFINITY), y);
 }
 
+/// e^x for x <= 0 (softmax's logits minus their max): the same polynomial with a single
+/// 2^n, results below 2^-126 (x < -87.33, weight < 1e-38 next to the max's 1) flush to 0.
+/// A few instructions cheaper than bp_vexp, which matters in softmax's hot loop.
+static inline V BP_FN(bp_vexp_nonpositive)(V x) {
+    const V lo = VSET1(-87.3365447504f);
+    V xc = VMAX(lo, x);
+    V n = VROUND(VMUL(xc, VSET1(1.44269504088896341f)));
+    V r = VFMA(n, VSET1(-0.693359375f), xc);
+    r = VFMA(n, VSET1(2.12194440e-4f), r);
+    V p = VSET1(1.9875691500e-4f);
+    p = VFMA(p, r, VSET1(1.3981999507e-3f));
+    p = VFMA(p, r, VSET1(8.3334519073e-3f));
+    p = VFMA(p, r, VSET1(4.1665795894e-2f));
+    p = VFMA(p, r, VSET1(1.6666665459e-1f));
+    p = VFMA(p, r, VSET1(5.0000001201e-1f));
+    p = VFMA(p, VMUL(r, r), VADD(r, VSET1(1.0f)));
+    return VSELECT_LT(x, lo, VSET1(0.0f), VMUL(p, VPOW2I(n)));
+}
+
 /// σ(x) = 1 / (1 + e^−x); e^−x overflowing to +inf gives exactly 0.
 static inline V BP_FN(bp_vsigmoid)(V x) {
     V one = VSET1(1.0f);

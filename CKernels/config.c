@@ -66,6 +66,7 @@ const char *bp_simd_level_name(int level) {
     }
 }
 
+#ifdef BACKPROP_OPENMP
 /// A positive integer from an environment variable, or 0 when unset or malformed.
 static int env_count(const char *name) {
     const char *env = getenv(name);
@@ -85,6 +86,7 @@ static int initial_threads(void) {
     }
     return n;
 }
+#endif
 
 int bp_num_threads(void) {
 #ifdef BACKPROP_OPENMP

@@ -1,15 +1,19 @@
-// gemm.c: bp_sgemm, the BLIS-style blocked SGEMM driver.
+// gemm.c: bp_sgemm / bp_sgemm_with: the choice of path, and the BLIS-style blocked driver.
 //
-// op(A): (m, k), op(B): (k, n) -> C: (m, n), all row-major. Loop nest per thread:
+// Paths, chosen from the sizes and SIMD level only (never the thread count): the direct loops
+// (gemm_small.c) for tiny problems, the narrow path (gemm_narrow.c) for n <= one vector, the
+// shared-B schedule (gemm_shared_b.c) while packed op(B) fits in a few MB, else this driver.
+//
+// op(A): (m, k), op(B): (k, n) -> C: (m, n), all row-major. Loop nest per task:
 //   jc over n by NC:   pack op(B)[pc:pc+kc, jc:jc+nc] into Bp (L2-resident)
 //     pc over k by KC (sequential: C accumulates block after block)
 //       ic over m by MC: pack op(A)[ic:ic+mc, pc:pc+kc] into Ap
 //         ir over mc by MR:  one A micro-panel (L1-resident) ...
 //           jr over nc by NR: ... times the B micro-panels: the MR x NR microkernel
 // (the BLIS loops for a row-major C: the vector dimension of the tile is n).
-// Threads split C into disjoint rectangles cut at multiples of MR and NR, so each thread owns
-// the C it writes and every element sees the same additions in the same order for any
-// thread count. KC blocks are never split across threads.
+// Tasks are disjoint rectangles of C cut at multiples of MR and NR, so each task owns the C it
+// writes and every element sees the same additions in the same order for any thread count.
+// KC blocks are never split across threads.
 #include <math.h>
 
 #include "gemm_internal.h"
@@ -83,23 +87,33 @@ static void gemm_task(void *ctx, long task) {
     if (i0 < i1 && j0 < j1) gemm_block(job, i0, i1, j0, j1);
 }
 
-/// Chooses a parts_m x parts_n grid for `threads` threads that duplicates the least packing:
-/// splitting n makes every part pack all of its rows of A, splitting m repacks B.
+/// Chooses a parts_m x parts_n grid of tasks over C. Splitting n makes each part pack its own
+/// copy of the rows of A it needs, splitting m repacks B: the extra copying, relative to the
+/// m n k multiply-adds, is about 8 ((pm - 1) / m + (pn - 1) / n) (a packed float costs ~1
+/// cycle, a multiply-add 1/16). Prefer 4 tasks per thread (claimed dynamically, so a thread
+/// descheduled on a busy machine leaves its share to the others) while that stays under 3%,
+/// else 2 per thread, else one each; among grids of a size, the least copying wins.
 static void choose_grid(gemm_job *job, int threads) {
     long tiles_m = (job->m + job->cfg->mr - 1) / job->cfg->mr;
     long tiles_n = (job->n + job->cfg->nr - 1) / job->cfg->nr;
-    double best = INFINITY;
     job->parts_m = job->parts_n = 1;
-    for (long pm = 1; pm <= threads; pm++) {
-        if (threads % pm != 0) continue;
-        long pn = threads / pm;
-        if (pm > tiles_m || pn > tiles_n) continue;
-        double cost = (double)pn * (double)job->m + (double)pm * (double)job->n;
-        if (cost < best) {
-            best = cost;
-            job->parts_m = pm;
-            job->parts_n = pn;
+    if (threads <= 1) return;
+    for (int per_thread = 4; per_thread >= 1; per_thread /= 2) {
+        long tasks = (long)threads * per_thread;
+        double best = INFINITY;
+        job->parts_m = job->parts_n = 1;
+        for (long pm = 1; pm <= tasks; pm++) {
+            if (tasks % pm != 0) continue;
+            long pn = tasks / pm;
+            if (pm > tiles_m || pn > tiles_n) continue;
+            double extra = (double)(pm - 1) / (double)job->m + (double)(pn - 1) / (double)job->n;
+            if (extra < best) {
+                best = extra;
+                job->parts_m = pm;
+                job->parts_n = pn;
+            }
         }
+        if (best < INFINITY && (8.0 * best <= 0.03 || per_thread == 1)) return;
     }
 }
 
@@ -154,6 +168,11 @@ void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
     long blocks = (k + job.cfg->kc - 1) / job.cfg->kc;
     job.kc_step = (k + blocks - 1) / blocks;
 
+    if ((path == BP_GEMM_AUTO || path == BP_GEMM_SHARED_B) &&
+        bp_sgemm_shared_b(job.cfg, threads, job.kc_step, job.trans_a, job.trans_b, m, n, k,
+                          alpha, a, lda, b, ldb, beta, c, ldc)) {
+        return;
+    }
     choose_grid(&job, threads);
     bp_parallel_for(job.parts_m * job.parts_n, threads, gemm_task, &job);
 }

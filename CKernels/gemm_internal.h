@@ -57,4 +57,10 @@ int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, lo
                     float alpha, const float *a, long lda, const float *b, long ldb,
                     float beta, float *c, long ldc);
 
+/// The shared-B schedule for moderate sizes (see gemm_shared_b.c); kc_step as in gemm.c.
+/// Returns 0 without touching C when packed op(B) would be too large.
+int bp_sgemm_shared_b(const bp_gemm_config *cfg, int threads, long kc_step, int trans_a,
+                      int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                      const float *b, long ldb, float beta, float *c, long ldc);
+
 #endif  // BP_GEMM_INTERNAL_H

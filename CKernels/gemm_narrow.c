@@ -1,5 +1,6 @@
-// gemm_narrow.c: dispatch of the narrow-C SGEMM path (see gemm_narrow_body.h). op(B) is packed
-// once by the caller's thread; threads then own disjoint blocks of rows of C.
+// gemm_narrow.c: dispatch of the narrow-C SGEMM path (see gemm_narrow_body.h). A transposed B
+// is packed once by the caller's thread (an untransposed one is read in place); threads then
+// own disjoint blocks of rows of C.
 #define BP_SIMD_BODY "gemm_narrow_body.h"
 #include "simd_instantiate.h"
 
@@ -10,8 +11,9 @@ long bp_gemm_narrow_width(int level) {
 }
 
 typedef struct {
-    void (*rows)(long, long, const float *, long, long, const float *, float *, long, float, float, long, long);
-    long m, n, k, rsa, csa, ldc, parts;
+    void (*rows)(long, long, const float *, long, long, const float *, long, int, float *, long, float, float, long, long);
+    long m, n, k, rsa, csa, ldb, ldc, parts;
+    int packed;
     const float *a, *bp;
     float *c;
     float alpha, beta;
@@ -22,7 +24,7 @@ static void narrow_task(void *ctx, long task) {
     long r0, r1;
     bp_chunk_range(job->m, job->parts, BP_NARROW_MR, task, &r0, &r1);
     if (r0 < r1) {
-        job->rows(job->k, job->n, job->a, job->rsa, job->csa, job->bp, job->c, job->ldc,
+        job->rows(job->k, job->n, job->a, job->rsa, job->csa, job->bp, job->ldb, job->packed, job->c, job->ldc,
                   job->alpha, job->beta, r0, r1);
     }
 }
@@ -32,17 +34,22 @@ int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, lo
                     float beta, float *c, long ldc) {
     long width = bp_gemm_narrow_width(level);
     if (width == 0 || n > width) return 0;
-    float *bp = bp_thread_scratch(2, (size_t)(k * width));
-    if (bp == NULL) return 0;
-    // op(B): (k, n) -> bp: (k, width), zero-padded.
-    for (long p = 0; p < k; p++) {
-        for (long j = 0; j < n; j++) bp[p * width + j] = trans_b ? b[j * ldb + p] : b[p * ldb + j];
-        for (long j = n; j < width; j++) bp[p * width + j] = 0.0f;
+    const float *rows_of_b = b;
+    if (trans_b) {
+        // B stored (n, k) -> bp: (k, width), zero-padded, so each row of op(B) is one load.
+        float *bp = bp_thread_scratch(2, (size_t)(k * width));
+        if (bp == NULL) return 0;
+        for (long p = 0; p < k; p++) {
+            for (long j = 0; j < n; j++) bp[p * width + j] = b[j * ldb + p];
+            for (long j = n; j < width; j++) bp[p * width + j] = 0.0f;
+        }
+        rows_of_b = bp;
+        ldb = width;
     }
     narrow_job job = {
         .rows = BP_DISPATCH(level, gemm_narrow_rows),
         .m = m, .n = n, .k = k, .rsa = trans_a ? 1 : lda, .csa = trans_a ? lda : 1, .ldc = ldc,
-        .a = a, .bp = bp, .c = c, .alpha = alpha, .beta = beta,
+        .ldb = ldb, .packed = trans_b != 0, .a = a, .bp = rows_of_b, .c = c, .alpha = alpha, .beta = beta,
     };
     long blocks = (m + BP_NARROW_MR - 1) / BP_NARROW_MR;
     job.parts = blocks < threads ? blocks : threads;

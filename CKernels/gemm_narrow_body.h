@@ -1,8 +1,8 @@
 // gemm_narrow_body.h: the SGEMM path for a narrow C (n <= VW, e.g. an output layer with 10
 // classes), on vectors (a body for simd_instantiate.h).
 //
-// The general microkernel would waste most of its NR lanes and pay for packing A. Here op(B)
-// is packed once into a (k, VW) panel (tiny), op(A) is read in place through strides, and one
+// The general microkernel would waste most of its NR lanes and pay for packing A. Here op(A)
+// is read in place through strides, each row of op(B) is one (masked) vector load, and one
 // vector per row of C accumulates: blocks of NARROW_MR rows, NARROW_MR independent FMA chains.
 
 #ifndef BP_NARROW_MR
@@ -11,10 +11,11 @@
 
 /// C[r0:r1, 0:n] = alpha * op(A)[r0:r1, :] * Bp + beta * C, where op(A)[i, p] =
 /// a[i * rsa + p * csa] (rsa, csa = lda, 1 when A is stored (m, k); 1, lda when stored (k, m)),
-/// bp: (k, VW) packed op(B) with zero lanes past n. C is not read when beta == 0.
+/// row p of op(B) is bp + p * ldb: n <= VW values, or VW values (zero past n) when `full`
+/// (a packed B). C is not read when beta == 0.
 static void BP_FN(gemm_narrow_rows)(long k, long n, const float *a, long rsa, long csa,
-                                    const float *bp, float *c, long ldc, float alpha, float beta,
-                                    long r0, long r1) {
+                                    const float *bp, long ldb, int full, float *c, long ldc,
+                                    float alpha, float beta, long r0, long r1) {
     for (long i = r0; i < r1; i += BP_NARROW_MR) {
         long mr = r1 - i < BP_NARROW_MR ? r1 - i : BP_NARROW_MR;
         // Rows past the edge re-read the last valid row (in bounds) and are never stored.
@@ -23,11 +24,21 @@ static void BP_FN(gemm_narrow_rows)(long k, long n, const float *a, long rsa, lo
         V acc[BP_NARROW_MR];
         for (int r = 0; r < BP_NARROW_MR; r++) acc[r] = VSET1(0.0f);
         const float *ap = a;
-        for (long p = 0; p < k; p++) {
-            V b = VLOAD(bp + p * VW);
+        if (full || n == VW) {
+            for (long p = 0; p < k; p++) {
+                V b = VLOAD(bp + p * ldb);
 #pragma clang loop unroll(full)
-            for (int r = 0; r < BP_NARROW_MR; r++) acc[r] = VFMA(VSET1(ap[offset[r]]), b, acc[r]);
-            ap += csa;
+                for (int r = 0; r < BP_NARROW_MR; r++) acc[r] = VFMA(VSET1(ap[offset[r]]), b, acc[r]);
+                ap += csa;
+            }
+        } else {
+            // Lanes past n load as 0 and are never stored.
+            for (long p = 0; p < k; p++) {
+                V b = VLOADN(bp + p * ldb, n, 0.0f);
+#pragma clang loop unroll(full)
+                for (int r = 0; r < BP_NARROW_MR; r++) acc[r] = VFMA(VSET1(ap[offset[r]]), b, acc[r]);
+                ap += csa;
+            }
         }
         V va = VSET1(alpha), vb = VSET1(beta);
         for (long r = 0; r < mr; r++) {

@@ -1,8 +1,51 @@
 // gemm_pack.c: copies blocks of op(A) and op(B) into the contiguous, zero-padded micro-panel
 // layout the microkernels stream through, handling both storage orders of each operand.
+// Packing is a pure copy, so how it is done (scalar or SIMD transposes) never changes results.
+#include <immintrin.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "gemm_internal.h"
+#include "internal.h"
+
+/// src: 8 rows of `count` floats (row stride ld) -> dst[p * dst_stride + r] = src[r][p]:
+/// 8 x 8 blocks transposed in registers (unpack, shuffle, lane permute), the rest scalar.
+__attribute__((target("avx2")))
+static void transpose8_avx2(const float *src, long ld, long count, float *dst, long dst_stride) {
+    long p = 0;
+    for (; p + 8 <= count; p += 8) {
+        __m256 r[8], t[8], u[8];
+        for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * ld + p);
+        for (int i = 0; i < 8; i += 2) {
+            t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 8; i += 4) {
+            u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+            u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+            u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+            u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+        }
+        for (int j = 0; j < 4; j++) {
+            _mm256_storeu_ps(dst + (p + j) * dst_stride, _mm256_permute2f128_ps(u[j], u[j + 4], 0x20));
+            _mm256_storeu_ps(dst + (p + j + 4) * dst_stride, _mm256_permute2f128_ps(u[j], u[j + 4], 0x31));
+        }
+    }
+    for (; p < count; p++) {
+        for (int i = 0; i < 8; i++) dst[p * dst_stride + i] = src[i * ld + p];
+    }
+}
+
+/// Whether the AVX2 transposes may run (decided once; packing is a copy either way).
+static int use_avx2_transpose(void) {
+    static _Atomic int cached = -1;
+    int value = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (value < 0) {
+        value = bp_simd_level_supported() >= BP_SIMD_AVX2;
+        atomic_store_explicit(&cached, value, memory_order_relaxed);
+    }
+    return value;
+}
 
 // op(A)[i0:i0+mc, p0:p0+kc] -> dst: ceil(mc / MR) panels of (kc, MR).
 void bp_pack_a(const float *a, long lda, int trans, long i0, long p0, long mc, long kc,
@@ -18,6 +61,8 @@ void bp_pack_a(const float *a, long lda, int trans, long i0, long p0, long mc, l
                 for (long i = 0; i < mr; i++) out[i] = src[i];
                 for (long i = mr; i < mr_tile; i++) out[i] = 0.0f;
             }
+        } else if (mr == 8 && mr_tile == 8 && use_avx2_transpose()) {
+            transpose8_avx2(a + (i0 + ir) * lda + p0, lda, kc, panel, 8);
         } else {
             // A stored (m, k): read each row contiguously, scatter with stride MR.
             for (long i = 0; i < mr; i++) {
@@ -37,7 +82,12 @@ void bp_pack_b(const float *b, long ldb, int trans, long p0, long j0, long kc, l
     for (long jr = 0; jr < nc; jr += nr_tile) {
         long nr = nc - jr < nr_tile ? nc - jr : nr_tile;
         float *panel = dst + jr * kc;
-        if (trans) {
+        if (trans && nr == nr_tile && nr_tile % 8 == 0 && use_avx2_transpose()) {
+            // B stored (n, k): 8 rows of B at a time become 8 columns of the panel.
+            for (long j = 0; j < nr; j += 8) {
+                transpose8_avx2(b + (j0 + jr + j) * ldb + p0, ldb, kc, panel + j, nr_tile);
+            }
+        } else if (trans) {
             // B stored (n, k): read each row of B contiguously, scatter with stride NR.
             for (long j = 0; j < nr; j++) {
                 const float *src = b + (j0 + jr + j) * ldb + p0;

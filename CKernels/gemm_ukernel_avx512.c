@@ -9,11 +9,16 @@
 
 // Register tile and cache blocks (floats). KC x MR of A (12 KB) stays in L1; KC x NC of B
 // (480 KB) stays in the 1 MB L2 of Zen 4; MC x KC of A (384 KB) is streamed from L2/L3.
-enum { AVX512_MR = 8, AVX512_NR = 32, AVX512_KC = 384, AVX512_NC = 320, AVX512_MC = 256 };
+enum { AVX512_MR = 8, AVX512_NR = 32, AVX512_KC = 384, AVX512_NC = 480, AVX512_MC = 64 };
 
 __attribute__((target("avx512f,avx512vl,fma")))
 static void ukernel_avx512(long kc, const float *restrict ap, const float *restrict bp,
                            float *restrict c, long ldc, float alpha, float beta, long mr, long nr) {
+    // Start fetching the C tile now; it is needed only after the k loop.
+    for (int i = 0; i < (int)mr; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);
+    }
     __m512 acc[AVX512_MR][2];
     for (int i = 0; i < AVX512_MR; i++) {
         acc[i][0] = _mm512_setzero_ps();

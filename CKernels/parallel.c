@@ -46,7 +46,7 @@ void bp_parallel_for(long n_tasks, int threads, bp_task_fn fn, void *ctx) {
 }
 
 // Below this many elements a fork/join (a few microseconds) costs more than it saves.
-enum { BP_PARALLEL_MIN_WORK = 1 << 16 };
+#define BP_PARALLEL_MIN_WORK 65536.0
 
 int bp_threads_for(double work) {
     int threads = bp_num_threads();

@@ -16,13 +16,13 @@ static void BP_FN(softmax_row)(const float *x, float *y, long cols, float *max_o
     }
     V vm = VSET1(mx), vsum = VSET1(0.0f);
     for (long c = 0; c < body; c += VW) {
-        V e = BP_FN(bp_vexp)(VSUB(VLOAD(x + c), vm));
+        V e = BP_FN(bp_vexp_nonpositive)(VSUB(VLOAD(x + c), vm));
         VSTORE(y + c, e);
         vsum = VADD(vsum, e);
     }
     if (tail) {
         // Lanes past the row read −inf, so they add e^−inf = 0.
-        V e = BP_FN(bp_vexp)(VSUB(VLOADN(x + body, tail, -INFINITY), vm));
+        V e = BP_FN(bp_vexp_nonpositive)(VSUB(VLOADN(x + body, tail, -INFINITY), vm));
         VSTOREN(y + body, e, tail);
         vsum = VADD(vsum, e);
     }

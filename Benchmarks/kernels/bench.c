@@ -4,9 +4,12 @@
 //
 // For every GEMM shape it reports the median GFLOP/s of bp_sgemm and cblas_sgemm, the fraction
 // of FP32 peak (PEAK_GFLOPS per core, default 107 = 3.35 GHz x 2 FMA x 8 lanes x 2 on Zen 4),
-// and the ratio. The kernels run first for every shape, then OpenBLAS, with a pause between,
-// so neither library's spinning worker threads steal cycles from the other.
-// Usage: bench THREADS [gemm|softmax|all]
+// and the ratio. The two libraries are measured in the same process on the same buffers,
+// alternating in blocks (see time_gemm). Medians are the headline; best-of is also shown
+// because the machine is shared and medians move with other processes' load, and so is
+// GFLOP per CPU-second (immune to being descheduled; 1 thread only, because Linux updates
+// the CPU time of the other threads of a process lazily, which skews sub-millisecond calls).
+// Usage: bench THREADS [gemm|softmax|all]; BENCH_ONLY=square runs only matching shapes.
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +46,13 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/// CPU seconds used by all threads of the process (time while descheduled does not count).
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -51,70 +61,114 @@ static int cmp_double(const void *a, const void *b) {
 static float *random_matrix(long count, unsigned seed) {
     float *p = aligned_alloc(64, ((size_t)count * 4 + 63) & ~(size_t)63);
     srand(seed);
-    for (long i = 0; i < count; i++) p[i] = (float)rand() / RAND_MAX * 2.0f - 1.0f;
+    for (long i = 0; i < count; i++) p[i] = (float)((double)rand() / RAND_MAX) * 2.0f - 1.0f;
     return p;
 }
 
-/// Median seconds per call of `which` (0 = bp_sgemm, 1 = cblas_sgemm) on shape s.
-static double time_gemm(const shape *s, int which) {
+static void call_gemm(const shape *s, int which, const float *a, long lda, const float *b, long ldb, float *c) {
+    if (which == 0) {
+        bp_sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
+    } else {
+        cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
+                    s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
+    }
+}
+
+enum { ROUNDS = 6, MAX_REPS = 64 };
+
+/// Median and best wall seconds, and median CPU seconds, per call of bp_sgemm (0) and
+/// cblas_sgemm (1) on shape s. The two
+/// alternate in blocks of calls (ROUNDS blocks each), with a pause between blocks so neither
+/// library's idle-spinning workers steal cycles from the other, and so that load from other
+/// processes on a shared machine hits both alike.
+static void time_gemm(const shape *s, double median[2], double best[2], double cpu[2]) {
     long lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
     float *a = random_matrix(s->m * s->k, 1), *b = random_matrix(s->k * s->n, 2);
     float *c = random_matrix(s->m * s->n, 3);
     double flops = 2.0 * s->m * s->n * s->k;
-    int reps = flops > 1e10 ? 5 : flops > 1e9 ? 9 : flops > 1e8 ? 31 : 201;
-    double times[201];
-    for (int r = -2; r < reps; r++) {  // two warm-up calls
-        double t0 = now();
-        if (which == 0) {
-            bp_sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
-        } else {
-            cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
-                        s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
+    int reps = flops > 1e10 ? 1 : flops > 1e9 ? 3 : flops > 1e8 ? 8 : MAX_REPS;
+    static double times[2][ROUNDS * MAX_REPS], cpu_times[2][ROUNDS * MAX_REPS];
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int which = 0; which < 2; which++) {
+            usleep(250000);
+            call_gemm(s, which, a, lda, b, ldb, c);  // warm-up: threads awake, buffers sized
+            for (int r = 0; r < reps; r++) {
+                double t0 = now(), c0 = cpu_now();
+                call_gemm(s, which, a, lda, b, ldb, c);
+                times[which][round * reps + r] = now() - t0;
+                cpu_times[which][round * reps + r] = cpu_now() - c0;
+            }
         }
-        if (r >= 0) times[r] = now() - t0;
     }
-    qsort(times, reps, sizeof(double), cmp_double);
+    for (int which = 0; which < 2; which++) {
+        qsort(times[which], ROUNDS * reps, sizeof(double), cmp_double);
+        qsort(cpu_times[which], ROUNDS * reps, sizeof(double), cmp_double);
+        cpu[which] = cpu_times[which][ROUNDS * reps / 2];
+        median[which] = times[which][ROUNDS * reps / 2];
+        best[which] = times[which][0];
+    }
     free(a), free(b), free(c);
-    return times[reps / 2];
 }
 
 static void bench_gemm(int threads, double peak_per_core) {
-    double ours[NSHAPES], blas[NSHAPES];
-    for (int i = 0; i < NSHAPES; i++) ours[i] = time_gemm(&shapes[i], 0);
-    usleep(500000);
-    for (int i = 0; i < NSHAPES; i++) blas[i] = time_gemm(&shapes[i], 1);
     double peak = peak_per_core * threads;
-    printf("| shape | op | M,N,K | threads | c GFLOP/s | %% peak | OpenBLAS GFLOP/s | %% peak | c / OpenBLAS |\n");
-    printf("|---|---|---|---|---|---|---|---|---|\n");
+    printf("| shape | op | M,N,K | threads | c GFLOP/s | %% peak | OpenBLAS GFLOP/s | %% peak | c / OpenBLAS "
+           "| best c / best OpenBLAS | per CPU-second: c / OpenBLAS |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    const char *only = getenv("BENCH_ONLY");  // run only shapes whose label contains this
     for (int i = 0; i < NSHAPES; i++) {
         const shape *s = &shapes[i];
+        if (only != NULL && strstr(s->label, only) == NULL) continue;
+        double median[2], best[2], cpu[2];
+        time_gemm(s, median, best, cpu);
         double flops = 2.0 * s->m * s->n * s->k;
-        double g0 = flops / ours[i] * 1e-9, g1 = flops / blas[i] * 1e-9;
-        printf("| %s | %c%c | %ld,%ld,%ld | %d | %.1f | %.0f%% | %.1f | %.0f%% | %.2f |\n", s->label,
-               s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->m, s->n, s->k, threads, g0, 100 * g0 / peak,
-               g1, 100 * g1 / peak, g0 / g1);
+        double g0 = flops / median[0] * 1e-9, g1 = flops / median[1] * 1e-9;
+        char per_cpu[64] = "n/a";
+        if (threads == 1) snprintf(per_cpu, sizeof per_cpu, "%.0f / %.0f", flops / cpu[0] * 1e-9, flops / cpu[1] * 1e-9);
+        printf("| %s | %c%c | %ld,%ld,%ld | %d | %.1f | %.0f%% | %.1f | %.0f%% | %.2f | %.0f / %.0f | %s |\n",
+               s->label, s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->m, s->n, s->k, threads, g0,
+               100 * g0 / peak, g1, 100 * g1 / peak, g0 / g1, flops / best[0] * 1e-9,
+               flops / best[1] * 1e-9, per_cpu);
+        fflush(stdout);
     }
 }
 
-/// Softmax over 4096 x 1000 against the copy bandwidth of the same bytes (read + write).
+/// DRAM bandwidth as memcpy sees it on buffers far larger than the L3 (bytes read + written).
+static double dram_copy_gbs(void) {
+    size_t bytes = (size_t)256 << 20;
+    char *src = malloc(bytes), *dst = malloc(bytes);
+    memset(src, 1, bytes);
+    memset(dst, 2, bytes);
+    // Called through a volatile pointer so the compiler cannot drop the copy of a dead buffer.
+    void *(*volatile copy)(void *, const void *, size_t) = memcpy;
+    double t[5];
+    for (int r = 0; r < 5; r++) {
+        double t0 = now();
+        copy(dst, src, bytes);
+        t[r] = now() - t0;
+    }
+    qsort(t, 5, sizeof(double), cmp_double);
+    free(src), free(dst);
+    return 2.0 * bytes / t[2] * 1e-9;
+}
+
+/// Softmax over 4096 x 1000 (16 MB in, 16 MB out) as effective bandwidth (bytes read +
+/// written once) against the DRAM copy bandwidth.
 static void bench_softmax(int threads) {
     long rows = 4096, cols = 1000, n = rows * cols;
     float *x = random_matrix(n, 4), *y = random_matrix(n, 5);
-    double t_soft[21], t_copy[21];
+    double t_soft[21];
     for (int r = -2; r < 21; r++) {
         double t0 = now();
         bp_softmax_rows(x, y, rows, cols);
-        double t1 = now();
-        memcpy(y, x, (size_t)n * 4);
-        double t2 = now();
-        if (r >= 0) t_soft[r] = t1 - t0, t_copy[r] = t2 - t1;
+        if (r >= 0) t_soft[r] = now() - t0;
     }
     qsort(t_soft, 21, sizeof(double), cmp_double);
-    qsort(t_copy, 21, sizeof(double), cmp_double);
-    double bytes = 2.0 * n * 4;
-    printf("softmax 4096x1000, %d threads: %.2f ms, %.1f GB/s; memcpy (1 thread) %.1f GB/s; ratio %.2f\n",
-           threads, t_soft[10] * 1e3, bytes / t_soft[10] * 1e-9, bytes / t_copy[10] * 1e-9,
-           t_copy[10] / t_soft[10]);
+    double bytes = 2.0 * n * 4, dram = dram_copy_gbs();
+    printf("softmax 4096x1000, %d thread(s): median %.2f ms = %.1f GB/s; DRAM memcpy (1 thread, 256 MB) %.1f GB/s; "
+           "softmax / DRAM = %.2f\n", threads, t_soft[10] * 1e3, bytes / t_soft[10] * 1e-9, dram,
+           bytes / t_soft[10] * 1e-9 / dram);
+    free(x), free(y);
 }
 
 int main(int argc, char **argv) {

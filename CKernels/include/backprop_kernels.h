@@ -57,16 +57,17 @@ void bp_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
 
 /// Ways bp_sgemm_with may compute a GEMM (for tests and benchmarks).
 typedef enum {
-    BP_GEMM_AUTO = 0,     // what bp_sgemm does: direct below a size threshold, else blocked
+    BP_GEMM_AUTO = 0,     // what bp_sgemm does: direct, narrow, shared-B or blocked by size
     BP_GEMM_DIRECT = 1,   // the direct loops: no packing, no threads (also the naive reference)
-    BP_GEMM_BLOCKED = 2,  // packing + microkernel, on `threads` threads
-    BP_GEMM_NARROW = 3,   // n <= 16 (AVX-512) or 8 (AVX2): B packed, A in place; else blocked
+    BP_GEMM_BLOCKED = 2,  // packing + microkernel, C split into a grid of rectangles
+    BP_GEMM_NARROW = 3,   // n <= 16 (AVX-512) or 8 (AVX2): A in place, Bᵀ packed; else blocked
+    BP_GEMM_SHARED_B = 4, // all of op(B) packed once, threads own row blocks; else blocked
 } bp_gemm_path_t;
 
-/// bp_sgemm with explicit per-call choices (level, thread count, and a bp_gemm_path_t) instead of the process-wide settings, so tests can
-/// cover every SIMD level, path and thread count without touching global state. `level` is
-/// clamped to what the CPU supports; `threads` < 1 means 1 (and 1 without OpenMP).
-/// Same semantics as bp_sgemm.
+/// bp_sgemm with explicit per-call choices (SIMD level, thread count, bp_gemm_path_t) instead
+/// of the process-wide settings, so tests and benchmarks can cover every level, path and
+/// thread count without touching global state. `level` is clamped to what the CPU supports;
+/// `threads` < 1 means 1 (and 1 without OpenMP). Same semantics as bp_sgemm.
 void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
                    long m, long n, long k, float alpha, const float *a, long lda,
                    const float *b, long ldb, float beta, float *c, long ldc);

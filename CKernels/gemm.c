@@ -21,7 +21,7 @@
 
 // Problems with m * n * k at or below this take the direct path: packing and the microkernel
 // set-up would cost more than the arithmetic (the 25-8-2 network's GEMMs are ~1e3 flops).
-#define BP_GEMM_SMALL_MNK 32768.0
+#define BP_GEMM_SMALL_MNK 131072.0
 // Below this many flops per thread a fork/join (a few microseconds) does not pay off.
 #define BP_GEMM_FLOPS_PER_THREAD 2.0e6
 
@@ -147,11 +147,15 @@ void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
         return;
     }
     double mnk = (double)m * (double)n * (double)k;
+    if (level > bp_simd_level_supported()) level = bp_simd_level_supported();
+    if (path == BP_GEMM_AUTO && mnk <= BP_GEMM_SMALL_MNK &&
+        bp_sgemm_small_simd(level, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
+        return;
+    }
     if (path == BP_GEMM_DIRECT || (path == BP_GEMM_AUTO && mnk <= BP_GEMM_SMALL_MNK)) {
         bp_sgemm_small(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-    if (level > bp_simd_level_supported()) level = bp_simd_level_supported();
     if (threads < 1) threads = 1;
     long useful = (long)(2.0 * mnk / BP_GEMM_FLOPS_PER_THREAD);
     if (path == BP_GEMM_AUTO && useful < threads) threads = useful < 1 ? 1 : (int)useful;

@@ -56,6 +56,12 @@ long bp_gemm_narrow_width(int level);
 int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, long n, long k,
                     float alpha, const float *a, long lda, const float *b, long ldb,
                     float beta, float *c, long ldc);
+/// The small-problem path on vectors: the narrow kernel over column blocks of one vector,
+/// single-threaded, with no packing of A (a transposed B is transposed into scratch once).
+/// Returns 0 when there is no vector kernel at `level` (the caller then uses the scalar loops).
+int bp_sgemm_small_simd(int level, int trans_a, int trans_b, long m, long n, long k,
+                        float alpha, const float *a, long lda, const float *b, long ldb,
+                        float beta, float *c, long ldc);
 
 /// The shared-B schedule for moderate sizes (see gemm_shared_b.c); kc_step as in gemm.c.
 /// Returns 0 without touching C when packed op(B) would be too large.

@@ -56,3 +56,34 @@ int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, lo
     bp_parallel_for(job.parts, (int)job.parts, narrow_task, &job);
     return 1;
 }
+
+// op(A): (m, k), op(B): (k, n) -> C: (m, n), any n: C is cut into column blocks of one vector
+// and each block is a narrow problem. No threads: below BP_GEMM_SMALL_MNK a fork/join costs more
+// than the arithmetic.
+int bp_sgemm_small_simd(int level, int trans_a, int trans_b, long m, long n, long k,
+                        float alpha, const float *a, long lda, const float *b, long ldb,
+                        float beta, float *c, long ldc) {
+    long width = bp_gemm_narrow_width(level);
+    if (width == 0) return 0;
+    long padded = (n + width - 1) / width * width;
+    const float *rows_of_b = b;
+    if (trans_b) {
+        // B stored (n, k) -> bp: (k, padded), zero past n, so every block loads full vectors.
+        float *bp = bp_thread_scratch(2, (size_t)(k * padded));
+        if (bp == NULL) return 0;
+        for (long p = 0; p < k; p++) {
+            for (long j = 0; j < n; j++) bp[p * padded + j] = b[j * ldb + p];
+            for (long j = n; j < padded; j++) bp[p * padded + j] = 0.0f;
+        }
+        rows_of_b = bp;
+        ldb = padded;
+    }
+    void (*rows)(long, long, const float *, long, long, const float *, long, int, float *, long, float, float, long, long) =
+        BP_DISPATCH(level, gemm_narrow_rows);
+    long rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
+    for (long j = 0; j < n; j += width) {
+        long nb = n - j < width ? n - j : width;
+        rows(k, nb, a, rsa, csa, rows_of_b + j, ldb, trans_b != 0, c + j, ldc, alpha, beta, 0, m);
+    }
+    return 1;
+}

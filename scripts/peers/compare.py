@@ -1,6 +1,6 @@
 """Join Backprop's `bench --json` records with the peers' and print one table.
 
-Usage: compare.py [--all-backends] [--out combined.json] FILE.json...
+Usage: compare.py [--all-backends] [--out combined.json] [--check] FILE.json...
 
 Every file holds one JSON array of records (case, variant, shape, backend, threads,
 median/min/max_seconds and one of samples_per_second, gflops, gbps). Records from
@@ -112,12 +112,15 @@ def main():
     parser.add_argument("files", nargs="+")
     parser.add_argument("--all-backends", action="store_true", help="one line per Backprop backend")
     parser.add_argument("--out", help="write all records, joined input, to this JSON file")
+    parser.add_argument("--check", action="store_true", help="only check that the files hold records")
     args = parser.parse_args()
     try:
         records = load(args.files)
     except (OSError, ValueError) as error:
         print(f"compare: {error}", file=sys.stderr)
         return 1
+    if args.check:
+        return 0 if records else 1
     if not records:
         print("compare: no records to show", file=sys.stderr)
         return 1

@@ -3,7 +3,7 @@
 On a shared VM the host may run our vCPUs on fewer physical cores than we see, so two
 threads can be no faster than one (and spin-waiting BLAS pools can collapse). This
 runs one pure-Python loop pinned to CPU 0, then one per CPU at once, and prints
-  cpu-check: N CPUs give S x the work of one (ideal N)
+  cpu-check: N CPUs give S x the work of one (ideal N); one CPU alone: R M loop steps/s
 so that every table says under which conditions its multi-thread numbers were taken.
 """
 
@@ -37,7 +37,9 @@ def main():
     one = min(wall(cpus[:1]) for _ in range(3))
     together = min(wall(cpus) for _ in range(3))
     speedup = len(cpus) * one / together
-    print(f"cpu-check: {len(cpus)} CPUs give {speedup:.2f}x the work of one (ideal {len(cpus)})")
+    # The single-CPU rate shows when even one core is slowed: compare it between runs.
+    print(f"cpu-check: {len(cpus)} CPUs give {speedup:.2f}x the work of one (ideal {len(cpus)}); "
+          f"one CPU alone: {LOOP / one / 1e6:.1f} M loop steps/s")
     return 0
 
 

@@ -1,0 +1,118 @@
+"""JAX peer: the whole SGD step (forward, grad, update) under one jax.jit.
+
+Threads: XLA's CPU client sizes its pool from the cores it can see and has no
+thread setting, so bench-peers pins the process with `taskset -c 0..N-1`.
+"""
+
+import time
+from functools import partial
+
+import jax
+import jaxlib
+import jax.numpy as jnp
+from jax import lax
+
+import common
+
+
+def forward(params, x):
+    """x: (batch, 784) -> logits (batch, 10)."""
+    for w, b in params[:-1]:
+        x = jax.nn.relu(x @ w + b)
+    w, b = params[-1]
+    return x @ w + b
+
+
+def loss_fn(params, x, labels):
+    """Mean softmax cross-entropy; labels: (batch,) int."""
+    logp = jax.nn.log_softmax(forward(params, x))
+    return -jnp.take_along_axis(logp, labels[:, None], axis=1).mean()
+
+
+def make_step(batch):
+    """Jitted step that slices batch i out of the device-resident data itself."""
+
+    @partial(jax.jit, donate_argnums=0)
+    def step(params, x, labels, i):
+        xb = lax.dynamic_slice_in_dim(x, i * batch, batch)
+        yb = lax.dynamic_slice_in_dim(labels, i * batch, batch)
+        grads = jax.grad(loss_fn)(params, xb, yb)
+        return jax.tree_util.tree_map(lambda p, g: p - common.LEARNING_RATE * g, params, grads)
+
+    return step
+
+
+def initial_params():
+    return [(jnp.asarray(w), jnp.asarray(b)) for w, b in common.initial_weights()]
+
+
+def bench_train(config, data):
+    x = jnp.asarray(data[0])
+    labels = jnp.asarray(data[1].astype("int32"))
+    records = []
+    for batch in config.train_batches:
+        step = make_step(batch)
+        params = initial_params()
+
+        def run_steps(first, count):
+            nonlocal params
+            for i in range(first, first + count):
+                params = step(params, x, labels, i)
+            jax.block_until_ready(params)
+
+        times, chunk_samples = common.time_training(run_steps, batch, config)
+        loss = float(loss_fn(params, x[:1024], labels[:1024]))
+        records.append(common.samples_record("train", batch, chunk_samples, "jax", config, times,
+                                             loss_after=loss))
+        common.progress(f"jax train batch={batch}: {records[-1]['samples_per_second']:.0f} samples/s")
+    return records
+
+
+def bench_infer(config, data):
+    x = jnp.asarray(data[0][: common.INFER_BATCH])
+    params = initial_params()
+    infer = jax.jit(lambda p, x: jax.nn.softmax(forward(p, x), axis=1))
+    times = common.time_calls(lambda: infer(params, x), config, sync=jax.block_until_ready)
+    return [common.samples_record("infer", common.INFER_BATCH, common.INFER_BATCH, "jax", config, times)]
+
+
+def bench_gemm(config):
+    records = []
+    for m, n, k, variant in common.gemm_cases(config):
+        a, b, _ = (jnp.asarray(t) for t in common.gemm_operands(m, n, k, variant))
+        ta, tb = variant[0] == "T", variant[1] == "T"
+        mm = jax.jit(lambda a, b: (a.T if ta else a) @ (b.T if tb else b))  # allocates C
+        times = common.time_calls(lambda: mm(a, b), config, sync=jax.block_until_ready)
+        records.append(common.gemm_record(m, n, k, variant, "jax", config, times))
+    return records
+
+
+def bench_softmax(config):
+    records = []
+    key = jax.random.PRNGKey(common.SEED + 3)
+    softmax = jax.jit(lambda z: jax.nn.softmax(z, axis=1))
+    for rows, cols in common.SOFTMAX_SHAPES:
+        z = jax.random.normal(key, (rows, cols), dtype=jnp.float32)
+        times = common.time_calls(lambda: softmax(z), config, sync=jax.block_until_ready)
+        records.append(common.softmax_record(rows, cols, "jax", config, times))
+    return records
+
+
+def main():
+    config, only = common.parse_args("jax")
+    library = f"jax {jax.__version__} (jaxlib {jaxlib.__version__}, {jax.devices()[0].platform})"
+    common.progress(f"jax peer: {library}, threads={config.threads} (by taskset)")
+    records = []
+    if "train" in only:
+        records += bench_train(config, common.synthetic_data(config.rows))
+    if "infer" in only:
+        records += bench_infer(config, common.synthetic_data(common.INFER_BATCH))
+    if "gemm" in only:
+        records += bench_gemm(config)
+    if "softmax" in only:
+        records += bench_softmax(config)
+    common.emit(records, library)
+
+
+if __name__ == "__main__":
+    main()

@@ -33,7 +33,7 @@ extension CSV {
             for c in 0..<columns {
                 let field = reader.fields[c]
                 guard let x = reader.number(field), x.isFinite, abs(x) <= Double(Float.greatestFiniteMagnitude) else {
-                    let cell = reader.text(field)
+                    let cell = reader.shown(field)
                     throw BackpropError.malformedFile(
                         path: path, location: "line \(line), column \(c + 1)",
                         message: cell.isEmpty ? "empty cell; expected a number" : "'\(cell)' is not a finite number")

@@ -161,7 +161,7 @@ import Testing
         ]
     }
 
-    static let fileCases: [Case] = [
+    static let trainCases: [Case] = [
         Case(name: "csv ragged row", files: ["d.csv": text("a,b,label\n1,2,0\n3,4\n")],
              arguments: ["--data", "d.csv"], message: "$DIR/d.csv: line 3: 2 columns, but line 1 has 3"),
         Case(name: "csv non-numeric cell", files: ["d.csv": text("a,b,label\n1,x,0\n")],
@@ -206,8 +206,8 @@ import Testing
              message: "$DIR/m/train-images-idx3-ubyte.gz: byte 0: not gzip data although the name ends in .gz"),
     ]
 
-    @Test(arguments: fileCases)
-    func badTrainingDataIsOneLineWithStatus1(_ c: Case) throws {
+    @Test(arguments: trainCases)
+    func badTrainingInputIsOneLineWithStatus1(_ c: Case) throws {
         let output = try run(c, prefix: ["train", "--dataset", "csv", "--epochs", "1", "--quiet"])
         #expect(output.status == 1)
     }

@@ -3,6 +3,7 @@
 // Threads come from libomp through its GCC-compatible runtime entry points, so the package
 // needs no -fopenmp flag: GOMP_parallel(fn, data, threads, flags) runs fn(data) on a team.
 // Without BACKPROP_OPENMP (the package's OpenMP trait off) everything runs on the caller.
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,8 +69,28 @@ enum { BP_SCRATCH_SLOTS = 4 };
 static _Thread_local float *scratch[BP_SCRATCH_SLOTS];
 static _Thread_local size_t scratch_capacity[BP_SCRATCH_SLOTS];
 
+// A thread's scratch is freed when the thread exits: a pthread key whose destructor runs at exit
+// (thread-local storage is still valid then). Without it every thread that ever ran a GEMM,
+// such as a dispatch worker that later retires, would leak its packing buffers.
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_key_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_scratch(void *unused) {
+    (void)unused;
+    for (int i = 0; i < BP_SCRATCH_SLOTS; i++) {
+        free(scratch[i]);
+        scratch[i] = NULL;
+        scratch_capacity[i] = 0;
+    }
+}
+
+static void create_scratch_key(void) { pthread_key_create(&scratch_key, free_thread_scratch); }
+
 float *bp_thread_scratch(int slot, size_t floats) {
     if (floats <= scratch_capacity[slot]) return scratch[slot];
+    // First allocation on this thread: a non-NULL key value makes the destructor run at exit.
+    pthread_once(&scratch_key_once, create_scratch_key);
+    pthread_setspecific(scratch_key, scratch);
     // Grow geometrically so a sequence of slightly larger problems reallocates rarely.
     size_t capacity = floats + floats / 2 + 1024;
     size_t bytes = (capacity * sizeof(float) + 63) & ~(size_t)63;

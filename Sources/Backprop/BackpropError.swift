@@ -16,6 +16,11 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible, Sendable {
     case diverged(epoch: Int, batch: Int, loss: Double)
 
     public var description: String {
+        // Names and cells quoted from files may hold line breaks; the message stays one line.
+        escapingControlCharacters(text)
+    }
+
+    private var text: String {
         switch self {
         case .shapeMismatch(let message):
             return "shape mismatch: \(message)"

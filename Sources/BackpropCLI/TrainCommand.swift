@@ -76,6 +76,7 @@ struct TrainCommand: ParsableCommand {
             var settings = try resolveSettings()
             let loaded = try loadData(settings)
             settings.layers = try widths(for: loaded)
+            try checkFitsInMemory(settings.layers, classes: loaded.train.labels != nil)
             run = try TrainingRun(settings: settings, data: loaded, backend: backend)
         }
         try run.train(save: output.save ?? resume, report: output.report, json: output.json, threads: threads,

@@ -110,6 +110,7 @@ public struct ModelCheckpoint {
             throw fail("metadata 'format'", "format is '\(format)', but this version reads \(formatName)")
         }
         guard let architecture = metadata["architecture"] else { throw fail("", "no 'architecture' in __metadata__") }
+        try checkDenseTensors(of: architecture, in: tensors, path: path)
         let model: Sequential
         do {
             model = try Architecture.build(architecture)
@@ -195,6 +196,30 @@ public struct ModelCheckpoint {
                 + (unused.count > 1 ? " (and \(unused.count - 1) more)" : ""))
         }
         return checkpoint
+    }
+
+    /// Checks that every `dense:<in>:<out>` layer of `architecture` has its weight `[out, in]` and
+    /// bias `[out]` in `tensors` before the network is built, so a forged width such as
+    /// `dense:64:4000000000` is an error about the file rather than an allocation the file
+    /// cannot fill. Layers that do not parse are left to ``Architecture/build(_:seed:)`` to report.
+    private static func checkDenseTensors(of architecture: String, in tensors: SafeTensors.Tensors,
+                                          path: String) throws {
+        for (index, part) in architecture.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            let fields = part.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count == 3, fields[0] == "dense", let inputs = Int(fields[1]), let outputs = Int(fields[2]),
+                  inputs > 0, outputs > 0 else { continue }
+            for (name, expected) in [("layers.\(index).weight", [outputs, inputs]), ("layers.\(index).bias", [outputs])] {
+                guard let (shape, _) = tensors[name] else {
+                    throw BackpropError.malformedFile(
+                        path: path, location: "", message: "tensor '\(name)' is missing (the architecture \(architecture) needs it)")
+                }
+                guard shape == expected else {
+                    throw BackpropError.malformedFile(
+                        path: path, location: "tensor '\(name)'",
+                        message: "shape \(shape) does not match \(expected) expected by the architecture")
+                }
+            }
+        }
     }
 
     /// The parameter an optimizer slot belongs to: `layers.0.weight.exp_avg` -> `layers.0.weight`.

@@ -74,7 +74,7 @@ public enum CSV {
                 let field = reader.fields[c]
                 let where_ = "line \(line), column \(c + 1)"
                 guard let x = reader.number(field) else {
-                    let cell = reader.text(field)
+                    let cell = reader.shown(field)
                     if c == label, targets == .labels {
                         throw BackpropError.malformedFile(
                             path: path, location: where_,
@@ -143,10 +143,10 @@ public enum CSV {
                     message: "label column '\(name)' needs a header row, but the file has none")
             }
             guard let index = names.firstIndex(of: name) else {
-                let shown = names.prefix(12).joined(separator: ", ") + (names.count > 12 ? ", ..." : "")
+                let shown = names.prefix(12).map { printable($0) }.joined(separator: ", ") + (names.count > 12 ? ", ..." : "")
                 throw BackpropError.malformedFile(
                     path: path, location: "line \(line)",
-                    message: "no column named '\(name)' in the header (columns: \(shown))")
+                    message: "no column named '\(printable(name))' in the header (columns: \(shown))")
             }
             return index
         }

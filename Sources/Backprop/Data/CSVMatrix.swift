@@ -6,7 +6,11 @@ extension CSV {
     ///   ``BackpropError/malformedFile(path:location:message:)`` naming the line and column of a
     ///   cell that is not a finite number, a ragged row, or a file with no data rows.
     public static func loadMatrix(path: String) throws -> (values: Tensor, columnNames: [String]?) {
-        let bytes = try readFileMaybeGzip(path: path, expected: "a CSV file of numbers")
+        try parseMatrix(bytes: readFileMaybeGzip(path: path, expected: "a CSV file of numbers"), path: path)
+    }
+
+    /// ``loadMatrix(path:)`` on bytes already read (and inflated); `path` only labels errors.
+    static func parseMatrix(bytes: [UInt8], path: String) throws -> (values: Tensor, columnNames: [String]?) {
         var reader = CSVReader(bytes: bytes, path: path)
         guard try reader.next() else {
             throw BackpropError.malformedFile(path: path, location: "", message: "no data rows: the file is blank")
@@ -29,7 +33,7 @@ extension CSV {
             for c in 0..<columns {
                 let field = reader.fields[c]
                 guard let x = reader.number(field), x.isFinite, abs(x) <= Double(Float.greatestFiniteMagnitude) else {
-                    let cell = reader.text(field)
+                    let cell = reader.shown(field)
                     throw BackpropError.malformedFile(
                         path: path, location: "line \(line), column \(c + 1)",
                         message: cell.isEmpty ? "empty cell; expected a number" : "'\(cell)' is not a finite number")

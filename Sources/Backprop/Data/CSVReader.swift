@@ -131,6 +131,11 @@ struct CSVReader {
         return String(decoding: unquoted, as: UTF8.self)
     }
 
+    /// The field as text for an error message: one line, at most 40 characters (see ``printable(_:limit:)``).
+    func shown(_ field: Field) -> String {
+        printable(text(field))
+    }
+
     /// The field as a number, or nil when it is not one. NaN and infinities are returned as
     /// such; the caller decides whether they are allowed.
     mutating func number(_ field: Field) -> Double? {

@@ -9,7 +9,11 @@ public enum IDX {
     /// - Throws: ``BackpropError/malformedFile(path:location:message:)`` for a wrong magic
     ///   number, zero or overflowing dimensions, or data that does not match the header.
     public static func loadImages(path: String) throws -> (pixels: Tensor, height: Int, width: Int) {
-        let bytes = try readFileMaybeGzip(path: path, expected: "an IDX image file (magic 0x00000803)")
+        try decodeImages(readFileMaybeGzip(path: path, expected: "an IDX image file (magic 0x00000803)"), path: path)
+    }
+
+    /// ``loadImages(path:)`` on bytes already read (and inflated); `path` only labels errors.
+    static func decodeImages(_ bytes: [UInt8], path: String) throws -> (pixels: Tensor, height: Int, width: Int) {
         let dims = try header(bytes, path: path, dimensions: 3, magic: 0x0000_0803, kind: "image")
         let (count, height, width) = (dims[0], dims[1], dims[2])
         let pixels = Tensor(rows: count, cols: height * width)
@@ -25,7 +29,12 @@ public enum IDX {
     ///   number, a count the data does not match, or a label outside `0..<classCount`
     ///   (at its byte offset).
     public static func loadLabels(path: String, classCount: Int = 10) throws -> [Int32] {
-        let bytes = try readFileMaybeGzip(path: path, expected: "an IDX label file (magic 0x00000801)")
+        try decodeLabels(readFileMaybeGzip(path: path, expected: "an IDX label file (magic 0x00000801)"),
+                         path: path, classCount: classCount)
+    }
+
+    /// ``loadLabels(path:classCount:)`` on bytes already read (and inflated); `path` only labels errors.
+    static func decodeLabels(_ bytes: [UInt8], path: String, classCount: Int) throws -> [Int32] {
         let count = try header(bytes, path: path, dimensions: 1, magic: 0x0000_0801, kind: "label")[0]
         let start = 8
         if let bad = bytes[start..<(start + count)].firstIndex(where: { Int($0) >= classCount }) {

@@ -29,6 +29,18 @@ static void narrow_task(void *ctx, long task) {
     }
 }
 
+// B stored (n, k) -> scratch (k, padded) holding op(B) = Bᵀ, zero in columns n..<padded, so
+// every row of op(B) is whole vectors. Returns NULL when the scratch cannot be allocated.
+static const float *transpose_b_padded(const float *b, long ldb, long n, long k, long padded) {
+    float *bp = bp_thread_scratch(2, (size_t)(k * padded));
+    if (bp == NULL) return NULL;
+    for (long p = 0; p < k; p++) {
+        for (long j = 0; j < n; j++) bp[p * padded + j] = b[j * ldb + p];
+        for (long j = n; j < padded; j++) bp[p * padded + j] = 0.0f;
+    }
+    return bp;
+}
+
 int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, long n, long k,
                     float alpha, const float *a, long lda, const float *b, long ldb,
                     float beta, float *c, long ldc) {
@@ -36,14 +48,8 @@ int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, lo
     if (width == 0 || n > width) return 0;
     const float *rows_of_b = b;
     if (trans_b) {
-        // B stored (n, k) -> bp: (k, width), zero-padded, so each row of op(B) is one load.
-        float *bp = bp_thread_scratch(2, (size_t)(k * width));
-        if (bp == NULL) return 0;
-        for (long p = 0; p < k; p++) {
-            for (long j = 0; j < n; j++) bp[p * width + j] = b[j * ldb + p];
-            for (long j = n; j < width; j++) bp[p * width + j] = 0.0f;
-        }
-        rows_of_b = bp;
+        rows_of_b = transpose_b_padded(b, ldb, n, k, width);  // each row of op(B) is one load
+        if (rows_of_b == NULL) return 0;
         ldb = width;
     }
     narrow_job job = {
@@ -68,14 +74,8 @@ int bp_sgemm_small_simd(int level, int trans_a, int trans_b, long m, long n, lon
     long padded = (n + width - 1) / width * width;
     const float *rows_of_b = b;
     if (trans_b) {
-        // B stored (n, k) -> bp: (k, padded), zero past n, so every block loads full vectors.
-        float *bp = bp_thread_scratch(2, (size_t)(k * padded));
-        if (bp == NULL) return 0;
-        for (long p = 0; p < k; p++) {
-            for (long j = 0; j < n; j++) bp[p * padded + j] = b[j * ldb + p];
-            for (long j = n; j < padded; j++) bp[p * padded + j] = 0.0f;
-        }
-        rows_of_b = bp;
+        rows_of_b = transpose_b_padded(b, ldb, n, k, padded);
+        if (rows_of_b == NULL) return 0;
         ldb = padded;
     }
     void (*rows)(long, long, const float *, long, long, const float *, long, int, float *, long, float, float, long, long) =

@@ -232,3 +232,17 @@ def emit(records, library):
 
 def progress(message):
     print(message, file=sys.stderr, flush=True)
+
+
+def run_cases(config, only, library, bench_train, bench_infer, bench_gemm, bench_softmax):
+    """Runs one peer's selected cases (train, infer, gemm, softmax) and prints its records."""
+    records = []
+    if "train" in only:
+        records += bench_train(config, synthetic_data(config.rows))
+    if "infer" in only:
+        records += bench_infer(config, synthetic_data(INFER_BATCH))
+    if "gemm" in only:
+        records += bench_gemm(config)
+    if "softmax" in only:
+        records += bench_softmax(config)
+    emit(records, library)

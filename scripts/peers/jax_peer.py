@@ -102,16 +102,7 @@ def main():
     config, only = common.parse_args("jax")
     library = f"jax {jax.__version__} (jaxlib {jaxlib.__version__}, {jax.devices()[0].platform})"
     common.progress(f"jax peer: {library}, threads={config.threads} (by taskset)")
-    records = []
-    if "train" in only:
-        records += bench_train(config, common.synthetic_data(config.rows))
-    if "infer" in only:
-        records += bench_infer(config, common.synthetic_data(common.INFER_BATCH))
-    if "gemm" in only:
-        records += bench_gemm(config)
-    if "softmax" in only:
-        records += bench_softmax(config)
-    common.emit(records, library)
+    common.run_cases(config, only, library, bench_train, bench_infer, bench_gemm, bench_softmax)
 
 
 if __name__ == "__main__":

@@ -109,16 +109,7 @@ def main():
         blas = [f"{p['internal_api']} {p['version']} {p.get('architecture', '?')}" for p in threadpool_info()]
         library = f"numpy {np.__version__} ({', '.join(blas) or 'no BLAS found'})"
         common.progress(f"numpy peer: {library}, threads={config.threads}")
-        records = []
-        if "train" in only:
-            records += bench_train(config, common.synthetic_data(config.rows))
-        if "infer" in only:
-            records += bench_infer(config, common.synthetic_data(common.INFER_BATCH))
-        if "gemm" in only:
-            records += bench_gemm(config)
-        if "softmax" in only:
-            records += bench_softmax(config)
-    common.emit(records, library)
+        common.run_cases(config, only, library, bench_train, bench_infer, bench_gemm, bench_softmax)
 
 
 if __name__ == "__main__":

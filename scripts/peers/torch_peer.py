@@ -93,16 +93,7 @@ def main():
     library = (f"torch {torch.__version__} (MKL {torch.backends.mkl.is_available()}, "
                f"oneDNN {torch.backends.mkldnn.is_available()}, {torch.backends.cpu.get_cpu_capability()})")
     common.progress(f"torch peer: {library}, threads={torch.get_num_threads()}")
-    records = []
-    if "train" in only:
-        records += bench_train(config, common.synthetic_data(config.rows))
-    if "infer" in only:
-        records += bench_infer(config, common.synthetic_data(common.INFER_BATCH))
-    if "gemm" in only:
-        records += bench_gemm(config)
-    if "softmax" in only:
-        records += bench_softmax(config)
-    common.emit(records, library)
+    common.run_cases(config, only, library, bench_train, bench_infer, bench_gemm, bench_softmax)
 
 
 if __name__ == "__main__":

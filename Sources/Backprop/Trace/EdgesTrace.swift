@@ -2,15 +2,16 @@ extension BackpropTrace {
     /// The (height, width) of the edges example's patch.
     static let patchSide = 5
 
-    /// One 5×5 image patch (a vertical edge, class 0 of "vertical" / "horizontal") through
+    /// One 5×5 image patch (a vertical edge: class 1, as in ``Generators/edges(count:seed:)``) through
     /// Dense(25 → 8), ReLU, Dense(8 → 2) with seeded He-initialized weights and softmax
     /// cross-entropy. Large matrices are shown by their first rows and their norms.
     static func edges(learningRate eta: Float, backend: any Backend) throws -> Trace {
         var r = TraceRecorder()
         let dense1 = Dense(25, 8), relu = ReLU(), dense2 = Dense(8, 2)
         let model = Sequential([dense1, relu, dense2], seed: 42)
-        let classes = ["vertical edge", "horizontal edge"]
-        let label = 0
+        // The classes of the `edges` dataset: 0 = no vertical edge, 1 = vertical edge.
+        let classes = ["no vertical edge", "vertical edge"]
+        let label = 1
         // Dark on the left, bright on the right: columns 0–1 are 0, column 2 is 0.5, columns 3–4 are 1.
         let columnValues: [Float] = [0, 0, 0.5, 1, 1]
         let x = Tensor(rows: 1, cols: patchSide * patchSide)
@@ -76,7 +77,7 @@ extension BackpropTrace {
                TraceValue("W2", dense2.weight.value), TraceValue("b2", dense2.bias.value)])
         let zAfter = model.forward(x, backend: backend).copy()
         let (lossAfter, _) = crossEntropy(zAfter, label: label, backend: backend)
-        r.add("after", "The same patch after the update", "p = softmax(ReLU(x·W1 + b1)·W2 + b2),   L = −log p_0",
+        r.add("after", "The same patch after the update", "p = softmax(ReLU(x·W1 + b1)·W2 + b2),   L = −log p_\(label)",
               [TraceValue("p", softmax(zAfter, backend: backend)), TraceValue("L", scalar: lossAfter)],
               notes: [lossChange(before: loss, after: lossAfter)])
 

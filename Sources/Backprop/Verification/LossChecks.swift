@@ -1,66 +1,64 @@
 extension VerificationRun {
     /// Fused softmax + cross-entropy with labels: the gradient and the returned loss.
     func checkCrossEntropyLabels() {
-        var rng = generator("softmax_xent_labels")
-        var gradMeter = meter(.softmaxCrossEntropyLabels)
-        var lossMeter = meter(.softmaxCrossEntropyLabelsLoss)
-        for (index, shape) in plan.matrixShapes.enumerated() where shape.cols > 0 {
-            let misaligned = index % 2 == 1
-            let gradScale = lossScale(index, rows: shape.rows)
-            let z = logits(rows: shape.rows, cols: shape.cols, misaligned: misaligned, rng: &rng)
-            let labels = Scratch<Int32>(count: shape.rows, misaligned: misaligned, sentinel: -1)
-            for r in 0..<shape.rows { labels[r] = Int32(rng.nextInt(below: shape.cols)) }
-            let expected = Scratch<Float>(count: z.count, misaligned: misaligned)
-            let grad = Scratch<Float>(count: z.count, misaligned: misaligned)
-            let want = reference.softmaxCrossEntropy(
-                logits: z.pointer, labels: labels.pointer, rows: shape.rows, cols: shape.cols,
-                grad: expected.pointer, scale: gradScale)
-            let got = backend.softmaxCrossEntropy(
-                logits: z.pointer, labels: labels.pointer, rows: shape.rows, cols: shape.cols,
-                grad: grad.pointer, scale: gradScale)
-            let label = "rows=\(shape.rows) cols=\(shape.cols) scale=\(gradScale)\(misaligned ? " misaligned" : "")"
-            compareSoftmaxGradient(grad, expected, cols: shape.cols, meter: &gradMeter)
-            gradMeter.finishCase(label)
-            compareLoss(got, want, count: z.count, input: z, meter: &lossMeter)
-            lossMeter.finishCase(label)
+        checkFusedCrossEntropy(label: "softmax_xent_labels", grad: .softmaxCrossEntropyLabels,
+                               loss: .softmaxCrossEntropyLabelsLoss) { rows, cols, misaligned, rng in
+            let labels = Scratch<Int32>(count: rows, misaligned: misaligned, sentinel: -1)
+            for r in 0..<rows { labels[r] = Int32(rng.nextInt(below: cols)) }
+            return { backend, z, grad, scale in
+                backend.softmaxCrossEntropy(logits: z, labels: labels.pointer, rows: rows, cols: cols,
+                                            grad: grad, scale: scale)
+            }
         }
-        store(gradMeter, for: .softmaxCrossEntropyLabels)
-        store(lossMeter, for: .softmaxCrossEntropyLabelsLoss)
     }
 
     /// Fused softmax + cross-entropy with probability targets (some exactly zero).
     func checkCrossEntropyTargets() {
-        var rng = generator("softmax_xent_targets")
-        var gradMeter = meter(.softmaxCrossEntropyTargets)
-        var lossMeter = meter(.softmaxCrossEntropyTargetsLoss)
+        checkFusedCrossEntropy(label: "softmax_xent_targets", grad: .softmaxCrossEntropyTargets,
+                               loss: .softmaxCrossEntropyTargetsLoss) { rows, cols, misaligned, rng in
+            let t = Scratch(count: rows * cols, misaligned: misaligned, uniform: 0, 1, using: &rng)
+            for r in 0..<rows {
+                let row = t.pointer + r * cols
+                for c in stride(from: r % 3, to: cols, by: 3) where cols > 1 { row[c] = 0 }
+                var sum: Float = 0
+                for c in 0..<cols { sum += row[c] }
+                for c in 0..<cols { row[c] = sum > 0 ? row[c] / sum : 1 / Float(cols) }
+            }
+            return { backend, z, grad, scale in
+                backend.softmaxCrossEntropy(logits: z, targets: t.pointer, rows: rows, cols: cols,
+                                            grad: grad, scale: scale)
+            }
+        }
+    }
+
+    /// The loop both fused cross-entropy checks share: per matrix shape, draw logits, let
+    /// `prepare` draw the targets (after the logits, so the random stream is as before) and return
+    /// the call, run it on the reference and the backend, compare gradients and losses.
+    private func checkFusedCrossEntropy(
+        label name: String, grad gradOp: VerifiedOp, loss lossOp: VerifiedOp,
+        prepare: (_ rows: Int, _ cols: Int, _ misaligned: Bool, _ rng: inout SeededGenerator)
+            -> (any Backend, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Float) -> Double
+    ) {
+        var rng = generator(name)
+        var gradMeter = meter(gradOp)
+        var lossMeter = meter(lossOp)
         for (index, shape) in plan.matrixShapes.enumerated() where shape.cols > 0 {
             let misaligned = index % 2 == 1
             let gradScale = lossScale(index, rows: shape.rows)
             let z = logits(rows: shape.rows, cols: shape.cols, misaligned: misaligned, rng: &rng)
-            let t = Scratch(count: z.count, misaligned: misaligned, uniform: 0, 1, using: &rng)
-            for r in 0..<shape.rows {
-                let row = t.pointer + r * shape.cols
-                for c in stride(from: r % 3, to: shape.cols, by: 3) where shape.cols > 1 { row[c] = 0 }
-                var sum: Float = 0
-                for c in 0..<shape.cols { sum += row[c] }
-                for c in 0..<shape.cols { row[c] = sum > 0 ? row[c] / sum : 1 / Float(shape.cols) }
-            }
+            let call = prepare(shape.rows, shape.cols, misaligned, &rng)
             let expected = Scratch<Float>(count: z.count, misaligned: misaligned)
             let grad = Scratch<Float>(count: z.count, misaligned: misaligned)
-            let want = reference.softmaxCrossEntropy(
-                logits: z.pointer, targets: t.pointer, rows: shape.rows, cols: shape.cols,
-                grad: expected.pointer, scale: gradScale)
-            let got = backend.softmaxCrossEntropy(
-                logits: z.pointer, targets: t.pointer, rows: shape.rows, cols: shape.cols,
-                grad: grad.pointer, scale: gradScale)
+            let want = call(reference, z.pointer, expected.pointer, gradScale)
+            let got = call(backend, z.pointer, grad.pointer, gradScale)
             let label = "rows=\(shape.rows) cols=\(shape.cols) scale=\(gradScale)\(misaligned ? " misaligned" : "")"
             compareSoftmaxGradient(grad, expected, cols: shape.cols, meter: &gradMeter)
             gradMeter.finishCase(label)
             compareLoss(got, want, count: z.count, input: z, meter: &lossMeter)
             lossMeter.finishCase(label)
         }
-        store(gradMeter, for: .softmaxCrossEntropyTargets)
-        store(lossMeter, for: .softmaxCrossEntropyTargetsLoss)
+        store(gradMeter, for: gradOp)
+        store(lossMeter, for: lossOp)
     }
 
     /// Σ (y − t)² and its gradient.

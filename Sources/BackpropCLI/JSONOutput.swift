@@ -1,3 +1,5 @@
+import Backprop
+
 /// A JSON value with ordered object keys, for `--json` output that reads well and diffs well.
 indirect enum JSON {
     case null
@@ -30,28 +32,10 @@ indirect enum JSON {
         case .float(let x):
             guard x.isFinite else { return "null" }
             return x == x.rounded() && abs(x) < 1e7 ? String(Int64(x)) : String(x)
-        case .string(let s): return Self.quote(s)
+        case .string(let s): return JSONText.stringLiteral(s)
         case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"
-        case .object(let pairs): return "{" + pairs.map { Self.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        case .object(let pairs): return "{" + pairs.map { JSONText.stringLiteral($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
         }
-    }
-
-    private static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 

@@ -32,7 +32,7 @@ public enum SafeTensors {
         var seen = Set<String>()
         var entries = [String]()
         if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let pairs = metadata.keys.sorted().map { "\(JSONText.stringLiteral($0)):\(JSONText.stringLiteral(metadata[$0]!))" }
             entries.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
         }
         var offset = 0
@@ -55,7 +55,7 @@ public enum SafeTensors {
                     "shape \(shape) for tensor '\(name)' does not hold its \(tensor.rows)×\(tensor.cols) values")
             }
             let end = offset + 4 * tensor.count
-            entries.append(jsonString(name) + ":{\"dtype\":\"F32\",\"shape\":["
+            entries.append(JSONText.stringLiteral(name) + ":{\"dtype\":\"F32\",\"shape\":["
                 + shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
@@ -268,25 +268,6 @@ private func jsonDescription(_ value: Any) -> String {
     case let a as [Any]: "[" + a.map(jsonDescription).joined(separator: ", ") + "]"
     default: jsonKind(value)
     }
-}
-
-/// `text` as a JSON string literal.
-private func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }
 
 private func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {

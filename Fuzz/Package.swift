@@ -14,11 +14,13 @@ let package = Package(
         // Declares libFuzzer's LLVMFuzzerRunDriver: SwiftPM links each executable's own entry
         // point as `main`, so the targets start the driver themselves.
         .target(name: "FuzzDriver"),
+        // `check`: a parser's result, or a one-line BackpropError; anything else stops the fuzzer.
+        .target(name: "FuzzSupport", dependencies: [.product(name: "Backprop", package: "Backprop")]),
         // IDX headers and gzip inflation: the MNIST loader's two layers.
-        .executableTarget(name: "FuzzIDX", dependencies: ["FuzzDriver", .product(name: "Backprop", package: "Backprop")]),
+        .executableTarget(name: "FuzzIDX", dependencies: ["FuzzDriver", "FuzzSupport", .product(name: "Backprop", package: "Backprop")]),
         // The CSV tokenizer and the dataset/matrix builders on top of it.
-        .executableTarget(name: "FuzzCSV", dependencies: ["FuzzDriver", .product(name: "Backprop", package: "Backprop")]),
+        .executableTarget(name: "FuzzCSV", dependencies: ["FuzzDriver", "FuzzSupport", .product(name: "Backprop", package: "Backprop")]),
         // The safetensors header and data-offset validation.
-        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FuzzDriver", .product(name: "Backprop", package: "Backprop")]),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FuzzDriver", "FuzzSupport", .product(name: "Backprop", package: "Backprop")]),
     ]
 )

@@ -1,5 +1,6 @@
 @testable import Backprop
 import FuzzDriver
+import FuzzSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,16 +30,4 @@ func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         precondition(8 + labels.count == bytes.count && labels.allSatisfy { (0..<10).contains($0) })
     }
     return 0
-}
-
-/// The value of `body`, or nil after checking that what it threw is a one-line BackpropError.
-func check<T>(_ body: () throws -> T) -> T? {
-    do {
-        return try body()
-    } catch let error as BackpropError {
-        precondition(!error.description.contains("\n"), "multi-line error: \(error.description)")
-        return nil
-    } catch {
-        preconditionFailure("not a BackpropError: \(error)")
-    }
 }

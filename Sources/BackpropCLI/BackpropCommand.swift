@@ -31,6 +31,7 @@ struct BackpropCommand: ParsableCommand {
 
     /// Parses, runs, and turns every error into one line on stderr and an exit status.
     static func main() {
+        ignoreBrokenPipes()
         do {
             var command = try parseAsRoot()
             try command.run()

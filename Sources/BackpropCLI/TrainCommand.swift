@@ -68,6 +68,9 @@ struct TrainCommand: ParsableCommand {
 
     mutating func run() throws {
         let progress = ProgressDisplay.automatic(quiet: output.quiet)
+        // Outputs are checked before anything is loaded, and again with the resumed run's data.
+        try TrainingRun.checkOutputs(save: output.save ?? resume, report: output.report, resume: resume,
+                                     data: data.data.map(absolutePath))
         let (backend, threads) = try engine.resolve()
         let run: TrainingRun
         if let resume {
@@ -76,7 +79,7 @@ struct TrainCommand: ParsableCommand {
             var settings = try resolveSettings()
             let loaded = try loadData(settings)
             settings.layers = try widths(for: loaded)
-            try checkFitsInMemory(settings.layers, classes: loaded.train.labels != nil)
+            try checkTrainable(loaded, settings: settings)
             run = try TrainingRun(settings: settings, data: loaded, backend: backend)
         }
         try run.train(save: output.save ?? resume, report: output.report, json: output.json, threads: threads,

@@ -129,3 +129,24 @@ extension TrainSettings {
         }
     }
 }
+
+extension TrainSettings {
+    /// Checks settings read from a checkpoint by the rules the flags follow, so a forged file
+    /// cannot resume with what the command line refuses (a negative clip norm would climb the
+    /// gradient, momentum 2 diverges).
+    /// - Throws: ``BackpropError/malformedFile(path:location:message:)`` naming the field.
+    func validate(path: String) throws {
+        func fail(_ message: String) -> BackpropError {
+            .malformedFile(path: path, location: "metadata 'settings'", message: message)
+        }
+        guard learningRate.isFinite, learningRate > 0 else { throw fail("learning_rate \(learningRate) is not positive") }
+        guard momentum >= 0, momentum < 1 else { throw fail("momentum \(momentum) is outside [0, 1)") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw fail("weight_decay \(weightDecay) is negative or not finite") }
+        guard epochs >= 1, batchSize >= 1 else { throw fail("epochs \(epochs) and batch_size \(batchSize) must be at least 1") }
+        guard testSplit >= 0, testSplit < 1 else { throw fail("test_split \(testSplit) is outside [0, 1)") }
+        if let clipGradNorm, !(clipGradNorm.isFinite && clipGradNorm > 0) {
+            throw fail("clip_grad_norm \(clipGradNorm) is not a positive number")
+        }
+        guard layers.count >= 2, layers.allSatisfy({ $0 >= 1 }) else { throw fail("layers \(layers) are not widths") }
+    }
+}

@@ -129,6 +129,9 @@ public enum SafeTensors {
         let dataSize = bytes.count - dataStart
         var spans = [(name: String, begin: Int, end: Int, shape: [Int])]()
         for name in object.keys.sorted() where name != "__metadata__" {
+            // ``encode`` refuses an empty name (no parameter is called ""), so decoding does too:
+            // every file this reads, it can write back.
+            guard !name.isEmpty else { throw fail(headerLocation, "a tensor has the empty name \"\"") }
             let entry = try TensorEntry(name: name, json: object[name]!, location: headerLocation, path: path)
             guard entry.end <= dataSize else {
                 throw fail("byte \(dataStart + min(entry.begin, dataSize))",

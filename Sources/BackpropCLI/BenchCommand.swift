@@ -89,6 +89,7 @@ struct BenchCommand: ParsableCommand {
         let machineOutput = json || csv
         // Human-readable lines go to stdout normally and to stderr when stdout carries data.
         let say: (String) -> Void = machineOutput ? { printToStandardError($0) } : { print($0) }
+        try checkEngineEnvironment()
         let names = backend.map { $0.split(separator: ",").map { String($0) } }
         let backends = try benchBackends(names: names, threads: threads)
         let squareSizes = try parsedSizes()

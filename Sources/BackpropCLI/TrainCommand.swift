@@ -80,6 +80,8 @@ struct TrainCommand: ParsableCommand {
             let loaded = try loadData(settings)
             settings.layers = try widths(for: loaded)
             try checkTrainable(loaded, settings: settings)
+            settings.backend = backend.name
+            settings.dataFingerprint = fingerprint(loaded.all)
             run = try TrainingRun(settings: settings, data: loaded, backend: backend)
         }
         try run.train(save: output.save ?? resume, report: output.report, json: output.json, threads: threads,

@@ -42,6 +42,10 @@ struct TrainSettings: Codable, Equatable {
     var batchSize: Int
     var seed: UInt64
     var clipGradNorm: Float?
+    /// The backend the run started on, so a resume on another one can say so (nil in older files).
+    var backend: String?
+    /// ``fingerprint(_:)`` of the data the run started on, so a resume notices changed data.
+    var dataFingerprint: String?
 
     /// The network: dense layers of these widths with the activation between them, logits out.
     // widths [a, b, c] -> Dense(a, b), act, Dense(b, c)

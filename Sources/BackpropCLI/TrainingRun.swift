@@ -45,6 +45,10 @@ final class TrainingRun {
         }
         try TrainingRun.checkOutputs(save: nil, report: nil, resume: path, data: settings.data)
         let data = try loadData(settings)
+        if let saved = settings.dataFingerprint, case let now = fingerprint(data.all), now != saved {
+            throw CLIError("the \(data.name) data changed since \(path) was saved (then \(saved); now \(now)); "
+                + "resume needs the data the run started on")
+        }
         try checkTrainable(data, settings: settings)
         let batches = CheckedSize.ceilDiv(data.train.count, min(settings.batchSize, data.train.count))
         guard state.batchesCompleted < batches else {
@@ -104,6 +108,11 @@ final class TrainingRun {
         progress.note("backend: \(backend.name) (\(backend.detail))")
         if trainer.state.epochsCompleted > 0 || trainer.state.batchesCompleted > 0 {
             progress.note("resuming at epoch \(trainer.state.epochsCompleted + 1), batch \(trainer.state.batchesCompleted + 1)")
+        }
+        if resumedFrom != nil, let started = settings.backend, started != backend.name {
+            // Shown even with --quiet: the results will differ from an uninterrupted run.
+            writeStderr("note: the run started on the \(started) backend and continues on \(backend.name); "
+                + "the result will not be bit-identical to an uninterrupted run (--backend \(started) makes it so)\n")
         }
 
         Interrupts.install()

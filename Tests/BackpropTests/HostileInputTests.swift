@@ -347,6 +347,8 @@ import Testing
     @Test func errorLinesAreEscapedAndCut() throws {
         let dir = try CLITests.temporaryDirectory()
         expectError(try run(["train", "--data", "a\nb.csv"] + Self.quick, in: dir), 1, "\(dir)/a\\nb.csv: cannot open")
+        expectError(try run(["train", "--save", "a\nb/x.st"] + Self.quick, in: dir), 1,
+                    "cannot write --save a\\nb/x.st: the directory a\\nb does not exist")
         let architecture = "dense:" + String(repeating: "9", count: 5 << 20)
         let header = #"{"__metadata__":{"format":"backprop-1","architecture":"\#(architecture)","loss":"mse"}}"#
         let bytes = (0..<8).map { UInt8(truncatingIfNeeded: header.utf8.count >> (8 * $0)) } + Array(header.utf8)

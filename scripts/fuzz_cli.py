@@ -237,6 +237,26 @@ class Case:
         return env
 
 
+# What `train` prints on stderr before its work when not --quiet (docs/RELIABILITY.md: "the
+# error is the last line after the progress notes"); these do not count as error lines.
+PROGRESS = ("epoch ", "model: ", "backend: ", "resuming at ", "note: ", "digits: ", "edges: ", "xor: ", "mnist (",
+            "csv (")
+
+
+def check_failure_output(stderr, args):
+    """A failure prints one `error:` line, last, and at most three lines besides progress notes."""
+    lines = stderr.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    errors = [line for line in lines if line.startswith("error: ")]
+    other = [line for line in lines if not line.startswith(PROGRESS)]
+    if len(other) > 3:
+        return f"{len(other)} stderr lines on failure (besides progress notes)"
+    if len(errors) != 1 or not lines[-1].startswith("error: "):
+        return f"{len(errors)} error lines, last line {lines[-1][:80] if lines else ''!r}"
+    return None
+
+
 def snapshot(root):
     files = {}
     for dirpath, dirnames, filenames in os.walk(root):
@@ -297,9 +317,8 @@ def run_case(binary, template, seed, time_limit):
             status = 143
         if problem is None and status not in ALLOWED:
             problem = f"exit status {status}" + (" (killed by a signal)" if status is not None and status < 0 else "")
-        lines = stderr.count("\n") + (0 if stderr.endswith("\n") or not stderr else 1)
-        if problem is None and status != 0 and lines > 3 and status not in (130, 143):
-            problem = f"{lines} stderr lines on failure"
+        if problem is None and status in (1, 2):
+            problem = check_failure_output(stderr, args)
         if problem is None:
             after = snapshot(root)
             allowed = named_outputs(args)

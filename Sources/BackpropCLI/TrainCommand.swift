@@ -16,10 +16,11 @@ struct TrainCommand: ParsableCommand {
             test_loss, test_accuracy, samples_per_second, seconds). For xor, which is too small \
             to split, test_* are measured on the four training points.
 
-            Ctrl-C (SIGINT) or SIGTERM stops at the next minibatch. With --save the full \
+            Ctrl-C (SIGINT), SIGTERM or SIGHUP stops at the next minibatch. With --save the full \
             checkpoint is written first, and 'backprop train --resume FILE' continues the run \
             exactly where it stopped (bit-identical to an uninterrupted run on the same \
-            backend and threads). The exit status is then 130 (SIGINT) or 143 (SIGTERM).
+            backend and threads). The exit status is then 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP). \
+            --save and --report are checked before training starts.
 
             Examples:
               backprop train

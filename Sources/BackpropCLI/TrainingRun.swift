@@ -97,7 +97,7 @@ final class TrainingRun {
     }
 
     /// Trains to the settings' epoch count with progress, then prints the result and saves.
-    /// On SIGINT/SIGTERM, saves (when `save` is set) and exits with 130/143.
+    /// On SIGINT/SIGTERM/SIGHUP, saves (when `save` is set) and exits with 130/143/129.
     func train(save: String?, report: String?, json: Bool, threads: Int, progress: ProgressDisplay) throws {
         let backend = trainer.backend
         // Fail before training, not after it, when an output cannot be written.

@@ -80,13 +80,13 @@ struct EvalCommand: ParsableCommand {
             throw CLIError("the \(part.rawValue) part of the \(loaded.name) data holds no samples; try --split all")
         }
         let outputs = try checkpoint.model.outputWidth(forInputWidth: samples.featureCount)
+        let confusion = Double(outputs) * Double(outputs) * 8
+        if samples.labels != nil, confusion > Double(MemoryLimits.physicalBytes) {
+            throw CLIError("\(model) has \(outputs) outputs: its \(outputs)×\(outputs) confusion matrix needs "
+                + "\(gibibytes(confusion)) GiB, more than this machine's memory")
+        }
         if case .labels(let labels, let classes) = samples.targets, classes < outputs {
             // Data that lacks the top classes (a small test file) still fits the model's classes.
-            let confusion = Double(outputs) * Double(outputs) * 8
-            guard confusion < Double(MemoryLimits.physicalBytes) else {
-                throw CLIError("\(model) has \(outputs) outputs: its \(outputs)×\(outputs) confusion matrix needs "
-                    + "\(gibibytes(confusion)) GiB, more than this machine's memory")
-            }
             samples = try Dataset(features: samples.features, labels: labels, classCount: outputs, imageShape: samples.imageShape)
         }
         let normalized = try checkpoint.normalizer.map { try $0.apply(to: samples) } ?? samples

@@ -13,11 +13,20 @@ public enum CheckedSize {
     /// `a × b × ...`, or an error naming `what` when it does not fit in an `Int`.
     /// - Throws: ``BackpropError/invalidArgument(_:)`` on overflow or a negative factor.
     public static func product(_ factors: [Int], _ what: String) throws -> Int {
+        if let bad = factors.first(where: { $0 < 0 }) {
+            throw BackpropError.invalidArgument("\(what): negative size \(bad)")
+        }
+        guard let result = product(factors) else { throw tooLarge(factors, what, "×") }
+        return result
+    }
+
+    /// `a × b × ...`, or nil when a factor is negative or the product does not fit in an
+    /// `Int`: for parsers that report the overflow with their own location in the file.
+    public static func product(_ factors: [Int]) -> Int? {
         var result = 1
         for factor in factors {
-            guard factor >= 0 else { throw BackpropError.invalidArgument("\(what): negative size \(factor)") }
             let (next, overflow) = result.multipliedReportingOverflow(by: factor)
-            guard !overflow else { throw tooLarge(factors, what, "×") }
+            guard factor >= 0, !overflow else { return nil }
             result = next
         }
         return result

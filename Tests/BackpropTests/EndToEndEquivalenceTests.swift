@@ -17,7 +17,8 @@ struct EndToEndEquivalenceTests {
     @Test func everyBackendIsAvailable() {
         var expected = ["c", "openblas", "swift"]
         if ProcessEnvironment.current["BACKPROP_OPENBLAS_DISABLE"] == "1" { expected.removeAll { $0 == "openblas" } }
-        #expect(Self.backendNames.sorted() == expected)
+        // Registered backends and plugins (BACKPROP_PLUGIN_PATH) may add more names.
+        #expect(Set(expected).isSubset(of: Self.backendNames), "\(Self.backendNames)")
     }
 
     struct Run {

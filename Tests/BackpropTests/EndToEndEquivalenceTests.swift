@@ -7,6 +7,7 @@ import Testing
 @Suite("End-to-end equivalence", .serialized)
 struct EndToEndEquivalenceTests {
     static let backendNames: [String] = {
+        _ = try? BackendPlugins.loadFromEnvironment()  // checked by PluginTests.thePluginPathOfThisRunLoads
         let entries = (try? BackendRegistry.entries(threads: 2, environment: ProcessEnvironment.current)) ?? []
         return entries.filter(\.available).map(\.name)
     }()

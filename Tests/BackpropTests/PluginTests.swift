@@ -197,10 +197,30 @@ struct PluginTests {
                 "\(name) \(onPlugin.accuracy) vs c \(onC.accuracy)")
     }
 
+    @Test func thePluginPathOfThisRunLoads() throws {
+        // scripts/test sets BACKPROP_PLUGIN_PATH=.build/plugins for the equivalence suites.
+        let names = try BackendPlugins.loadFromEnvironment()
+        if ProcessEnvironment.current[ProcessEnvironment.pluginPathVariable] != nil {
+            #expect(names.contains("example"), "\(names)")
+        }
+    }
+
+    /// `name` if BACKPROP_PLUGIN_PATH already loaded it (from Plugins/ too), else the plugin
+    /// built from `sources` now.
+    static func loadPlugin(_ name: String, _ sources: [String], libraries: [String] = []) throws -> String? {
+        _ = try? BackendPlugins.loadFromEnvironment()
+        if BackendRegistry.contains(name) { return name }
+        let built = compile(sources, to: "libbackprop-\(name).so", libraries: libraries)
+        guard let path = built.path else {
+            print("\(name) plugin unavailable here (not a failure): \(built.log.split(separator: "\n").first ?? "")")
+            return nil
+        }
+        return try BackendPlugins.load(path: path)
+    }
+
     @Test func theExamplePluginVerifiesAndTrainsDigitsLikeC() throws {
-        let built = Self.compile([Self.root + "/Plugins/example/example.c"], to: "libbackprop-example.so")
-        let path = try #require(built.path, "\(built.log)")
-        let name = try BackendPlugins.load(path: path)
+        let loaded = try Self.loadPlugin("example", [Self.root + "/Plugins/example/example.c"])
+        let name = try #require(loaded, "the example plugin needs only a C compiler")
         #expect(name == "example")
         let backend = try #require(try BackendRegistry.make(name: name, threads: 2, environment: [:]) as? PluginBackend)
         #expect(backend.nativeOps == ["sgemm"] && backend.hostOps.count == 16)
@@ -210,13 +230,10 @@ struct PluginTests {
     }
 
     @Test func theBlisPluginVerifiesAndTrainsDigitsLikeCWhereBlisIsInstalled() throws {
-        let built = Self.compile([Self.root + "/Plugins/blis/blis.c"], to: "libbackprop-blis.so", libraries: ["-lblis"])
-        guard let path = built.path else {
-            // A machine without libblis-dev: reported, not a failure (scripts/plugins says the same).
-            print("blis plugin unavailable here (not a failure): \(built.log.split(separator: "\n").first ?? "")")
+        // A machine without libblis-dev: reported, not a failure (scripts/plugins says the same).
+        guard let name = try Self.loadPlugin("blis", [Self.root + "/Plugins/blis/blis.c"], libraries: ["-lblis"]) else {
             return
         }
-        let name = try BackendPlugins.load(path: path)
         let report = try Conformance.run(try BackendRegistry.make(name: name, threads: 2, environment: [:]), training: false)
         #expect(report.passed, "\(report.failures)")
         try Self.trainsLikeC(name)

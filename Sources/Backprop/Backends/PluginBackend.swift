@@ -9,7 +9,9 @@ import CKernels
 public final class PluginBackend: Backend, @unchecked Sendable {
     // @unchecked: the table and instance are written once in init; the plugin contract says
     // one instance is used from one thread at a time, as for every Backend.
+    /// The plugin's `name` field.
     public let name: String
+    /// The plugin's `detail`, the thread count, the path and which ops are native.
     public let detail: String
     /// The shared library the plugin came from.
     public let path: String

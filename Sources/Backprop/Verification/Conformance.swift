@@ -44,12 +44,15 @@ public enum Conformance {
 
 /// How a backend trained compared with the reference (see ``Conformance/compareTraining(_:epochs:)``).
 public struct TrainingComparison: Sendable, Equatable, Codable {
+    /// The backend's registry name.
     public let backend: String
     /// Mean training loss per epoch on the backend and on the reference.
     public let losses: [Double]
+    /// The same on ``SwiftBackend``.
     public let referenceLosses: [Double]
     /// Test accuracy after the last epoch, in 0...1.
     public let accuracy: Double
+    /// The same on ``SwiftBackend``.
     public let referenceAccuracy: Double
 
     /// Every epoch's loss within 1e-3 relative of the reference's (1e-4 for the first two,
@@ -74,6 +77,7 @@ public struct TrainingComparison: Sendable, Equatable, Codable {
 
 /// The result of ``Conformance/run(_:verifier:ops:training:)``.
 public struct ConformanceReport: Sendable {
+    /// The backend's registry name.
     public let backend: String
     /// One record per op checked.
     public let ops: [VerificationRecord]

@@ -148,9 +148,11 @@ class Case:
         self.forged = forged_names(root)
         self.inputs = ["d.csv", "mid.csv", "d.csv.gz", "fake.csv.gz", "ragged.csv", "nan.csv", "biglabel.csv",
                        "huge.csv", "floatlabel.csv", "one.csv", "single.csv", "header.csv", "empty.csv", "garbage.bin",
-                       "link.csv", "sub", "mnist", "nope.csv", "/dev/zero", "/dev/null", "/proc/self/mem", "a\nb.csv", ""]
+                       "link.csv", "sub", "mnist", "nope.csv", "/dev/zero", "null", "/proc/self/mem", "a\nb.csv", ""]
         self.models = ["m.st", "s.st", "nope.st", "d.csv", "sub", "/dev/zero", "dangling.st"] + self.forged
-        self.outputs = ["o.st", "r.html", "m.st", "d.csv", "sub", "", "/dev/null", "link.csv", "dangling.st",
+        # Never the real /dev/null: a regression would replace the machine's (it happened once,
+        # with the binary from before the output checks). "fifo" and "null" are made per case.
+        self.outputs = ["o.st", "r.html", "m.st", "d.csv", "sub", "", "fifo", "null", "link.csv", "dangling.st",
                         "nodir/o.st", "/proc/o.st", "a" * 243, "a" * 300, "sub/../o.st", "x\ny.st"]
 
     def pick(self, pool):
@@ -289,6 +291,11 @@ def run_case(binary, template, seed, time_limit):
     try:
         root = os.path.join(work, "d")
         shutil.copytree(template, root, symlinks=True)
+        os.mkfifo(os.path.join(root, "fifo"))
+        try:  # a private copy of /dev/null's device node, when running as root
+            os.mknod(os.path.join(root, "null"), stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        except OSError:
+            pass
         case = Case(rng, root)
         args, env = case.arguments(), case.environment()
         before = snapshot(root)

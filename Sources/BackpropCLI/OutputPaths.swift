@@ -58,7 +58,7 @@ private func probeDirectory(for output: NamedPath) throws {
     let directory = parentDirectory(of: path)
     var info = stat()
     guard stat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-        throw CLIError("cannot write \(output.option) \(printable(path, limit: 200)): the directory \(printable(directory, limit: 200)) does not exist")
+        throw CLIError("cannot write \(printable(path, limit: 200)) (\(output.option)): the directory \(printable(directory, limit: 200)) does not exist")
     }
     let slash = path.lastIndex(of: "/")
     let prefix = slash.map { String(path[...$0]) } ?? ""
@@ -77,7 +77,7 @@ private func probeDirectory(for output: NamedPath) throws {
             + "named '.<name>.tmp-<pid>-<random>' (\(probe.utf8.count - prefix.utf8.count) bytes here) next to it, "
             + "and this file system allows \(pathconf(directory, Int32(_PC_NAME_MAX))); use a shorter name")
     }
-    throw CLIError("cannot write \(output.option) \(printable(path, limit: 200)): cannot create files in \(printable(directory, limit: 200)) "
+    throw CLIError("cannot write \(printable(path, limit: 200)) (\(output.option)): cannot create files in \(printable(directory, limit: 200)) "
         + "(\(String(cString: strerror(reason))))")
 }
 

@@ -239,16 +239,18 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
         try writeFile(dir, "target.st", Array("keep".utf8))
         try FileManager.default.createSymbolicLink(atPath: dir + "/link.st", withDestinationPath: "target.st")
+        #expect(mkfifo(dir + "/fifo", 0o644) == 0)
         let csv = try writeFile(dir, "v.csv", Array("a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n".utf8))
         let long = String(repeating: "a", count: 243)
         let cases: [([String], String)] = [
             (["--save", ""], "--save: the path is empty"),
-            (["--save", "sub"], "--save sub: is a directory"),
-            (["--save", "/proc/x.st"], "cannot write --save /proc/x.st: cannot create files in /proc"),
-            (["--save", "nodir/x.st"], "cannot write --save nodir/x.st: the directory nodir does not exist"),
+            (["--save", "sub"], "--save sub: cannot replace the file: it is a directory"),
+            (["--save", "/proc/x.st"], "cannot write /proc/x.st (--save): cannot create files in /proc"),
+            (["--save", "nodir/x.st"], "cannot write nodir/x.st (--save): the directory nodir does not exist"),
             (["--save", long], "--save \(String(repeating: "a", count: 200))…: the name is too long"),
-            (["--save", "/dev/null"], "--save /dev/null: is a device"),
-            (["--save", "link.st"], "--save link.st: is a symbolic link"),
+            // Never the real /dev/null: a regression would replace the machine's.
+            (["--save", "fifo"], "--save fifo: cannot replace the file: it is not a regular file"),
+            (["--save", "link.st"], "--save link.st: cannot replace the file: it is a symbolic link"),
             (["--save", "x.st", "--report", "x.st"], "--report x.st is the same file as --save x.st"),
             (["--dataset", "csv", "--data", "v.csv", "--save", "v.csv"], "--save v.csv is the same file as --data \(csv)"),
             (["--report", "sub/../target.st", "--save", "target.st"], "--report sub/../target.st is the same file as --save target.st"),
@@ -348,7 +350,7 @@ import Testing
         let dir = try CLITests.temporaryDirectory()
         expectError(try run(["train", "--data", "a\nb.csv"] + Self.quick, in: dir), 1, "\(dir)/a\\nb.csv: cannot open")
         expectError(try run(["train", "--save", "a\nb/x.st"] + Self.quick, in: dir), 1,
-                    "cannot write --save a\\nb/x.st: the directory a\\nb does not exist")
+                    "cannot write a\\nb/x.st (--save): the directory a\\nb does not exist")
         let architecture = "dense:" + String(repeating: "9", count: 5 << 20)
         let header = #"{"__metadata__":{"format":"backprop-1","architecture":"\#(architecture)","loss":"mse"}}"#
         let bytes = (0..<8).map { UInt8(truncatingIfNeeded: header.utf8.count >> (8 * $0)) } + Array(header.utf8)

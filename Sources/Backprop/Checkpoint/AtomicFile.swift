@@ -69,7 +69,7 @@ public enum AtomicFile {
         case S_IFCHR, S_IFBLK: kind = "a device"
         default: kind = "not a regular file"
         }
-        throw BackpropError.io(path: path, message: "is \(kind); only a regular file is replaced by a save")
+        throw BackpropError.io(path: path, message: "cannot replace the file: it is \(kind); only a regular file is replaced by a save")
     }
 
     private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {

@@ -19,6 +19,13 @@ func checkEngineEnvironment(_ environment: [String: String] = engineEnvironment(
         throw CLIError("BACKPROP_SIMD='\(printable(simd, limit: 40))' is not a SIMD level; "
             + "set it to \(levels.joined(separator: ", ")) or unset it")
     }
+    // libomp reads OMP_NUM_THREADS itself, even when --threads is given, and aborts ("Out of
+    // heap memory") on a value such as "x": refuse it first (found by scripts/fuzz-cli).
+    if let omp = environment[ProcessEnvironment.ompThreadsVariable], !omp.isEmpty,
+       !omp.split(separator: ",", omittingEmptySubsequences: false).allSatisfy({ Int($0.trimmingCharacters(in: " ")).map { $0 >= 1 } ?? false }) {
+        throw CLIError("OMP_NUM_THREADS='\(printable(omp, limit: 40))' is not a thread count (the OpenMP runtime "
+            + "aborts on it); set it to a number such as 2, or unset it")
+    }
     for variable in [ProcessEnvironment.threadsVariable, ProcessEnvironment.ompThreadsVariable] {
         guard let raw = environment[variable] else { continue }
         let first = raw.split(separator: ",").first.map { $0.trimmingCharacters(in: " ") } ?? ""

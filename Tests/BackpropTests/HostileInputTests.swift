@@ -69,6 +69,24 @@ import Testing
         #expect(try SafeTensors.decode(bytes, path: "d").metadata == ["k": "second"])
     }
 
+    /// Decision: a checkpoint keeps at most 10,000 epoch records, evenly spaced with the first
+    /// and last, so a run of millions of epochs saves in a moment (the CLI fuzzer found a
+    /// 1.7M-epoch run still writing its history 10 s after SIGTERM).
+    @Test func checkpointHistoryIsThinnedTo10000Records() throws {
+        var state = TrainingState(seed: 1)
+        state.history = (1...25_000).map {
+            EpochReport(epoch: $0, epochs: 25_000, trainLoss: 1, trainAccuracy: nil, testLoss: nil, testAccuracy: nil,
+                        samplesPerSecond: 1, seconds: 1)
+        }
+        state.epochsCompleted = 25_000
+        let record = TrainingStateRecord(state)
+        #expect(record.history.count == 10_000)
+        #expect(record.history.first?.epoch == 1 && record.history.last?.epoch == 25_000)
+        #expect(zip(record.history, record.history.dropFirst()).allSatisfy { $0.epoch < $1.epoch })
+        state.history.removeLast(20_000)
+        #expect(TrainingStateRecord(state).history.count == 5_000)
+    }
+
     /// A checkpoint saved right after a resume with nothing left to train keeps the optimizer
     /// state it was restored with (it used to be dropped: momentum and Adam moments lost).
     @Test func restoredOptimizerStateSurvivesASaveBeforeTheNextStep() throws {
@@ -388,6 +406,9 @@ import Testing
                     "BACKPROP_SIMD='garbage' is not a SIMD level")
         expectError(try run(["train"] + Self.quick, in: dir, environment: ["BACKPROP_NUM_THREADS": "10000"]), 1,
                     "BACKPROP_NUM_THREADS='10000' asks for more than 1024 threads")
+        // libomp aborted on this even with --threads given (found by scripts/fuzz-cli).
+        expectError(try run(["bench", "train", "--min-time", "0", "--repeat", "1", "--threads", "3"], in: dir,
+                            environment: ["OMP_NUM_THREADS": "x"]), 1, "OMP_NUM_THREADS='x' is not a thread count")
     }
 
     /// SIGHUP (the terminal closed) saves like SIGTERM and exits 129.

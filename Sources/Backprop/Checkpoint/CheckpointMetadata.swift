@@ -129,7 +129,7 @@ struct TrainingStateRecord: Codable {
         epochLossSum = state.epochLossSum
         epochCorrect = state.epochCorrect
         epochSeen = state.epochSeen
-        history = state.history.map {
+        history = Self.thinned(state.history).map {
             Epoch(epoch: $0.epoch, epochs: $0.epochs, trainLoss: $0.trainLoss, trainAccuracy: $0.trainAccuracy,
                   testLoss: $0.testLoss, testAccuracy: $0.testAccuracy,
                   samplesPerSecond: $0.samplesPerSecond, seconds: $0.seconds)
@@ -140,6 +140,18 @@ struct TrainingStateRecord: Codable {
     /// the correct count at most the seen count, a finite loss sum, and a generator state that
     /// is not all zero (xoshiro's one fixed point: it would return 0 forever, and shuffling with
     /// it never ends).
+    /// The most epoch records a checkpoint keeps. A run of millions of epochs would otherwise
+    /// write hundreds of megabytes of history on every save (and take longer to save after
+    /// SIGTERM than a service manager waits); the learning curve needs far fewer points.
+    static let maxHistory = 10_000
+
+    /// `history` with at most ``maxHistory`` records, evenly spaced, the first and last kept.
+    static func thinned(_ history: [EpochReport]) -> [EpochReport] {
+        guard history.count > maxHistory else { return history }
+        let stride = Double(history.count - 1) / Double(maxHistory - 1)
+        return (0..<maxHistory).map { history[Int((Double($0) * stride).rounded())] }
+    }
+
     func trainingState() throws -> TrainingState {
         let words = epochStartRng.compactMap { $0.count == 16 ? UInt64($0, radix: 16) : nil }
         guard words.count == 4, epochStartRng.count == 4 else {

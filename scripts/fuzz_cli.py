@@ -348,13 +348,15 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--time-limit", type=float, default=20)
     parser.add_argument("--artifacts", default="fuzz-artifacts/cli")
+    parser.add_argument("--only", type=int, nargs="*", help="re-run these case seeds (from case-<seed>.json)")
     options = parser.parse_args()
     binary = os.path.abspath(options.binary)
     template = tempfile.mkdtemp(prefix="fuzz-cli-template-")
     make_files(template, binary)
     os.makedirs(options.artifacts, exist_ok=True)
     failures, statuses, started = 0, {}, time.time()
-    seeds = range(options.seed * 1_000_000, options.seed * 1_000_000 + options.cases)
+    seeds = options.only or range(options.seed * 1_000_000, options.seed * 1_000_000 + options.cases)
+    options.cases = len(seeds)
     with concurrent.futures.ThreadPoolExecutor(options.jobs) as pool:
         for done, (seed, args, env, status, problem, stderr, seconds) in enumerate(
                 pool.map(lambda s: run_case(binary, template, s, options.time_limit), seeds), 1):

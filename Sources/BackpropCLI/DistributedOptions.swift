@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 import Backprop
 
@@ -41,8 +48,29 @@ struct DistributedOptions: ParsableArguments {
             try? world.finalize()
             throw code
         } catch {
-            writeStderr("error: rank \(world.rank) of \(world.size): \(String(describing: error))\n")
-            world.abort(code: 1)
+            fail(with: error, world: world)
         }
     }
+
+    /// Prints `error` once for the job and ends every rank. An error every rank throws alike
+    /// (ranks that disagree, a diverged loss: both decided after an all-reduce) is printed by
+    /// rank 0 alone; the others wait for its `MPI_Abort`, and print only if it never comes.
+    private func fail(with error: any Error, world: MPICommunicator) -> Never {
+        let collective: Bool
+        switch error {
+        case BackpropError.communication, BackpropError.diverged: collective = true
+        default: collective = false
+        }
+        if collective && !world.isRoot {
+            // mpirun ends the other ranks with SIGTERM: let it, instead of stopping training politely.
+            signal(SIGTERM, SIG_DFL)
+            var left = Self.rootAbortGraceSeconds
+            while left > 0 { left = sleep(left) }
+        }
+        writeStderr("error: rank \(world.rank) of \(world.size): \(String(describing: error))\n")
+        world.abort(code: 1)
+    }
+
+    /// How long a rank waits for rank 0 to end the job for an error they share.
+    static let rootAbortGraceSeconds: UInt32 = 10
 }

@@ -14,7 +14,7 @@ struct AllReduceBenchCommand: ParsableCommand {
             call); then, for the MLP 784-256-128-10 on synthetic data, the median time of a \
             training step on the global batch (each rank computes its share, then the all-reduce \
             and the update), and of the same step's computation alone for one rank's share \
-            (no all-reduce: one process with batch = the share).
+            (no all-reduce: one process with batch = the share), the two interleaved.
             """)
 
     @Option(help: "Comma-separated buffer sizes in floats (default: 1,16,256,4096,61706,235146,1048576).")
@@ -80,11 +80,13 @@ struct AllReduceBenchCommand: ParsableCommand {
         let alone = Trainer(model: mlp(), loss: .crossEntropy(), optimizer: SGD(learningRate: 0.01), backend: backend, seed: 1)
         let shareBatch = try syntheticBatch(rows: share)
         for _ in 0..<3 { try distributed.trainStep(batch); try alone.trainStep(shareBatch) }
-        let total = try (0..<repeats).map { _ in
+        // Interleaved, so both see the same machine load (it is shared and noisy).
+        var total: [Double] = [], compute: [Double] = []
+        for _ in 0..<repeats {
             try world.barrier()
-            return try seconds { try distributed.trainStep(batch) }
+            total.append(try seconds { try distributed.trainStep(batch) })
+            compute.append(try seconds { try alone.trainStep(shareBatch) })
         }
-        let compute = try (0..<repeats).map { _ in try seconds { try alone.trainStep(shareBatch) } }
         return (distributed.model.parameterCount, share, total, compute)
     }
 

@@ -111,20 +111,52 @@ struct DistributedMPITests {
         try Self.expectSameResult(one, first, "batch 479 on 3 ranks")
     }
 
-    /// --resume under mpirun continues the saved run exactly: 2 + 2 epochs = 4 epochs.
-    @Test func resumeUnderMPIContinuesBitIdentically() throws {
+    /// SIGINT to rank 1 alone mid-run: its stop vote stops every rank at the same step, rank 0
+    /// saves, and --resume under mpirun ends with the same bits as a run never interrupted.
+    /// (The signal goes to the rank, not to mpirun: a child of this test process starts with
+    /// SIGINT blocked, and mpirun, unlike backprop, does not unblock it.)
+    @Test func interruptedRunResumesUnderMPIBitIdentically() throws {
         let dir = try CLITests.temporaryDirectory()
-        let four = Self.digits.map { $0 == "5" ? "4" : $0 }, two = Self.digits.map { $0 == "5" ? "2" : $0 }
-        let straight = try Self.train(four, ranks: 2, save: "straight.safetensors", in: dir)
-        let first = try Self.train(two, ranks: 2, save: "resumed.safetensors", in: dir)
-        #expect(first.output.status == 0, "\(first.output.stderr)")
-        let resumed = try Self.runMPI(["-np", "2", try CLITests.executable().path, "train", "--resume", "resumed.safetensors",
-                                       "--epochs", "4", "--backend", "c", "--threads", "1", "--quiet", "--distributed"], in: dir)
+        let backprop = try CLITests.executable().path
+        let run = Self.digits.filter { $0 != "--quiet" }.map { $0 == "5" ? "500" : $0 }
+        let (process, _, err) = try CLITests.makeProcess(
+            Self.mpirunFlags + ["-np", "2", backprop] + run + ["--save", "resumed.safetensors", "--distributed"], directory: dir)
+        process.executableURL = URL(fileURLWithPath: try #require(Self.mpirun))
+        try process.run()
+        let deadline = Date().addingTimeInterval(Self.timeoutSeconds)
+        while process.isRunning, Date() < deadline, !CLITests.contents(err).contains("\nepoch ") { usleep(10_000) }
+        let rank1 = try #require(Self.rank(1, of: process.processIdentifier), "rank 1 of mpirun not found")
+        kill(rank1, SIGINT)
+        while process.isRunning, Date() < deadline { usleep(10_000) }
+        if process.isRunning { process.terminate(); Issue.record("the ranks did not stop") }
+        process.waitUntilExit()
+        let seen = CLITests.contents(err)
+        #expect(seen.contains("; saved resumed.safetensors; resume with: backprop train --resume resumed.safetensors"), "\(seen)")
+        let state = try #require(try ModelCheckpoint.load(from: dir + "/resumed.safetensors").trainingState)
+        let epochs = state.epochsCompleted + 2
+        let resumed = try Self.runMPI(["-np", "2", backprop, "train", "--resume", "resumed.safetensors", "--epochs", "\(epochs)",
+                                       "--backend", "c", "--threads", "1", "--quiet", "--distributed"], in: dir)
         #expect(resumed.status == 0, "\(resumed.stderr)")
+        let straight = try Self.train(Self.digits.map { $0 == "5" ? "\(epochs)" : $0 }, ranks: 2,
+                                      save: "straight.safetensors", in: dir)
         let a = try ModelCheckpoint.load(from: dir + "/resumed.safetensors")
-        #expect(a.trainingState?.epochsCompleted == 4)
+        #expect(a.trainingState?.epochsCompleted == epochs)
         #expect(Self.weights(a).map { $0.map(\.bitPattern) } == Self.weights(straight.checkpoint).map { $0.map(\.bitPattern) })
         #expect(a.trainingState?.history.map(\.trainLoss) == straight.checkpoint?.trainingState?.history.map(\.trainLoss))
+    }
+
+    /// The process id of rank `rank` among the children of `mpirun` (from /proc).
+    static func rank(_ rank: Int, of mpirun: Int32) -> Int32? {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
+        return pids.first { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after ")".
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, Int32(fields[1]) == mpirun,
+                  let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+            return environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "OMPI_COMM_WORLD_RANK=\(rank)" }
+        }
     }
 
     /// A bad data path on one rank (mpirun's MPMD form gives rank 1 other arguments) ends

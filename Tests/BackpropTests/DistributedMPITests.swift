@@ -10,8 +10,10 @@ import Testing
 struct DistributedMPITests {
     static var mpirun: String? { OpenMPI.mpirun }
     /// Root may run mpirun only when told; --oversubscribe allows 3 ranks on 2 cores;
-    /// --bind-to none lets the ranks share the cores instead of pinning each to one.
-    static let mpirunFlags = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
+    /// --bind-to none lets the ranks share the cores instead of pinning each to one; no
+    /// single-copy (CMA) shared memory, which containers that restrict ptrace refuse.
+    static let mpirunFlags = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
+                              "--mca", "btl_vader_single_copy_mechanism", "none"]
     /// An MPI job that runs longer than this is a hang; the test kills it and fails.
     static let timeoutSeconds = 120.0
 

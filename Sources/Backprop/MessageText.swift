@@ -1,7 +1,7 @@
 /// `text` made safe to quote in a one-line error message: control characters escaped (see
 /// ``escapingControlCharacters(_:)``) and anything past `limit` characters cut to "…", so a
 /// cell or name holding a newline or a megabyte cannot break or flood the message.
-func printable(_ text: String, limit: Int = 40) -> String {
+public func printable(_ text: String, limit: Int = 40) -> String {
     let scalars = text.unicodeScalars
     guard scalars.count > limit else { return escapingControlCharacters(text) }
     return escapingControlCharacters(String(String.UnicodeScalarView(scalars.prefix(limit)))) + "…"
@@ -10,7 +10,7 @@ func printable(_ text: String, limit: Int = 40) -> String {
 /// `text` on one line: line breaks and tabs as `\n`, `\r`, `\t`, other control characters
 /// (C0, DEL, C1, and the Unicode line and paragraph separators) as `\u{1b}`. Error messages
 /// quote names and cells from files, which may hold any of these.
-func escapingControlCharacters(_ text: String) -> String {
+public func escapingControlCharacters(_ text: String) -> String {
     func isControl(_ s: Unicode.Scalar) -> Bool {
         s.value < 0x20 || (0x7f...0x9f).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
     }

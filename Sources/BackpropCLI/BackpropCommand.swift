@@ -11,7 +11,7 @@ struct BackpropCommand: ParsableCommand {
             Run 'backprop train' with no arguments to train a small network on the built-in \
             handwritten digits and watch it learn. Errors print one line starting with \
             'error:'; the exit status is 0 on success, 1 for errors, 2 for usage errors, and \
-            130/143 when training is interrupted by SIGINT/SIGTERM.
+            130/143/129 when training is interrupted by SIGINT/SIGTERM/SIGHUP.
             """,
         version: "0.1.0",
         subcommands: subcommands,
@@ -32,6 +32,7 @@ struct BackpropCommand: ParsableCommand {
 
     /// Parses, runs, and turns every error into one line on stderr and an exit status.
     static func main() {
+        ignoreBrokenPipes()
         do {
             var command = try parseAsRoot()
             try command.run()

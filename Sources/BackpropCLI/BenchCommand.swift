@@ -59,11 +59,14 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if json && csv { throw ValidationError("choose one of --json and --csv") }
-        if let repeats, repeats < 1 { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
-        if let minTime, !(minTime >= 0) {
-            throw ValidationError("--min-time must be a non-negative number of seconds, got \(minTime)")
+        // Bounds that keep a benchmark finite: a day of timing, a million calls per case.
+        if let repeats, !(1...1_000_000).contains(repeats) {
+            throw ValidationError("--repeat must be between 1 and 1000000, got \(repeats)")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let minTime, !(minTime >= 0 && minTime <= 86_400) {
+            throw ValidationError("--min-time must be between 0 and 86400 seconds, got \(minTime)")
+        }
+        if let threads { try checkThreadCount(threads) }
         _ = try parsedSizes()
     }
 
@@ -74,6 +77,12 @@ struct BenchCommand: ParsableCommand {
             guard let n = Int(part), n >= 1 else {
                 throw ValidationError("--sizes takes positive integers separated by commas, got '\(part)' in '\(sizes)'")
             }
+            // A GEMM of size n holds three n×n float matrices.
+            let bytes = 3 * 4 * Double(n) * Double(n)
+            guard bytes <= Double(MemoryLimits.physicalBytes) else {
+                throw ValidationError("--sizes \(n): three \(n)×\(n) float matrices need \(gibibytes(bytes)) GiB, "
+                    + "more than this machine's \(gibibytes(Double(MemoryLimits.physicalBytes))) GiB of memory")
+            }
             return n
         }
     }
@@ -82,6 +91,7 @@ struct BenchCommand: ParsableCommand {
         let machineOutput = json || csv
         // Human-readable lines go to stdout normally and to stderr when stdout carries data.
         let say: (String) -> Void = machineOutput ? { printToStandardError($0) } : { print($0) }
+        try checkEngineEnvironment()
         let names = backend.map { $0.split(separator: ",").map { String($0) } }
         try plugins.load()
         let backends = try benchBackends(names: names, threads: threads)

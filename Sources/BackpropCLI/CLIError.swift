@@ -15,6 +15,9 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 /// Writes `text` to stderr unbuffered (progress and errors go there; results go to stdout).
+/// A closed stderr (`2>&1 | head -1`) is not an error: SIGPIPE is ignored (see
+/// ``ignoreBrokenPipes()``) and the write fails with EPIPE, which ends it quietly, so a run
+/// whose progress nobody reads still finishes and saves.
 func writeStderr(_ text: String) {
     var bytes = Array(text.utf8)
     var offset = 0
@@ -32,6 +35,12 @@ func writeStdout(_ text: String) {
     fflush(nil)
 }
 
+/// Writes the one `error:` line: control characters escaped (a path may hold a newline) and
+/// cut at 1000 characters (a forged file may hold a megabyte-long name).
+func writeErrorLine(_ message: String) {
+    writeStderr("error: \(printable(message, limit: 1000))\n")
+}
+
 /// Exits for `error`: help and version on stdout with status 0; usage errors as
 /// `error: ...` with status 2; everything else as `error: ...` with status 1.
 func exitWithError(_ error: any Error) -> Never {
@@ -40,10 +49,10 @@ func exitWithError(_ error: any Error) -> Never {
     case let code as ExitCode:
         exit(code.rawValue)
     case let error as BackpropError:
-        writeStderr("error: \(error.description)\n")
+        writeErrorLine(error.description)
         exit(1)
     case let error as CLIError:
-        writeStderr("error: \(error.description)\n")
+        writeErrorLine(error.description)
         exit(1)
     default:
         let code = BackpropCommand.exitCode(for: error)
@@ -52,7 +61,7 @@ func exitWithError(_ error: any Error) -> Never {
             exit(0)
         }
         let message = BackpropCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-        writeStderr("error: \(lowercasedFirst(stripPrefix(message)))\n")
+        writeErrorLine(lowercasedFirst(stripPrefix(message)))
         exit(code == .validationFailure ? 2 : 1)
     }
 }
@@ -65,4 +74,11 @@ private func stripPrefix(_ message: String) -> String {
 private func lowercasedFirst(_ text: String) -> String {
     guard let first = text.first, first.isUppercase, text.dropFirst().first?.isLowercase ?? true else { return text }
     return first.lowercased() + text.dropFirst()
+}
+
+/// Ignores SIGPIPE for the whole process: a reader that goes away (`| head -1`) must not kill a
+/// training run before it saves. Writes to the closed pipe then fail with EPIPE, which
+/// ``writeStderr(_:)`` and ``writeStdout(_:)`` ignore.
+func ignoreBrokenPipes() {
+    signal(SIGPIPE, SIG_IGN)
 }

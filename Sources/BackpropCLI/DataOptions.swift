@@ -75,7 +75,7 @@ struct EngineOptions: ParsableArguments {
     @OptionGroup var plugins: PluginOptions
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads { try checkThreadCount(threads) }
         if let backend, backend.isEmpty { throw ValidationError("--backend must not be empty") }
     }
 
@@ -92,4 +92,16 @@ func parseLabelColumn(_ text: String?) -> CSV.LabelColumn {
     guard let text else { return .index(-1) }
     if let index = Int(text) { return .index(index) }
     return .name(text)
+}
+
+/// The most threads `--threads` accepts: far past any CPU this runs on (a 2-socket server has
+/// a few hundred hardware threads), so a larger number is a typo, not a wish for 10000 threads.
+let maxThreads = 1024
+
+/// Checks a `--threads` value: 1 to ``maxThreads``.
+func checkThreadCount(_ threads: Int) throws {
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    guard threads <= maxThreads else {
+        throw ValidationError("--threads must be at most \(maxThreads), got \(threads)")
+    }
 }

@@ -62,3 +62,21 @@ func describe(_ data: LoadedData) -> String {
     }
     return text
 }
+
+/// `1797 samples, fnv1a 0123456789abcdef`: the sample count and a 64-bit FNV-1a hash of every
+/// feature and target, to tell whether the data of a resumed run is still the same.
+func fingerprint(_ data: Dataset) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    func mix(_ word: UInt32) {
+        for shift in stride(from: 0, to: 32, by: 8) {
+            hash = (hash ^ UInt64((word >> UInt32(shift)) & 0xff)) &* 0x0000_0100_0000_01b3
+        }
+    }
+    for i in 0..<data.features.count { mix(data.features.data[i].bitPattern) }
+    switch data.targets {
+    case .labels(let labels, _): for label in labels { mix(UInt32(bitPattern: label)) }
+    case .values(let values): for i in 0..<values.count { mix(values.data[i].bitPattern) }
+    }
+    let hex = String(hash, radix: 16)
+    return "\(data.count) samples, fnv1a \(String(repeating: "0", count: 16 - hex.count) + hex)"
+}

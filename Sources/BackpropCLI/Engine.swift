@@ -10,6 +10,7 @@ import Backprop
 /// The backend for `--backend` / `--threads`: the flag, else `BACKPROP_BACKEND` /
 /// `BACKPROP_NUM_THREADS`, else the fastest available. The one place the CLI chooses a backend.
 func resolveBackend(name: String?, threads: Int?) throws -> any Backend {
+    try checkEngineEnvironment()
     if let name { return try BackendRegistry.make(name: name, threads: threads) }
     return try BackendRegistry.default(threads: threads)
 }

@@ -65,7 +65,7 @@ struct EvalCommand: ParsableCommand {
         let loaded = try loadData(
             kind, path: path, labelColumn: data.labelColumn ?? (sameData ? trained?.labelColumn : nil), loss: loss,
             testSplit: testSplit ?? (sameData ? trained?.testSplit : nil) ?? 0.2, seed: seed ?? trained?.seed ?? 1)
-        let samples: Dataset
+        var samples: Dataset
         switch part {
         case .test: samples = loaded.test ?? loaded.all
         case .train: samples = loaded.train
@@ -75,6 +75,19 @@ struct EvalCommand: ParsableCommand {
         }
         if let width = Architecture.inputWidth(of: checkpoint.model), width != samples.featureCount {
             throw CLIError("\(model) takes \(width) features but the \(loaded.name) data has \(samples.featureCount)")
+        }
+        guard samples.count > 0 else {
+            throw CLIError("the \(part.rawValue) part of the \(loaded.name) data holds no samples; try --split all")
+        }
+        let outputs = try checkpoint.model.outputWidth(forInputWidth: samples.featureCount)
+        let confusion = Double(outputs) * Double(outputs) * 8
+        if samples.labels != nil, confusion > Double(MemoryLimits.physicalBytes) {
+            throw CLIError("\(model) has \(outputs) outputs: its \(outputs)×\(outputs) confusion matrix needs "
+                + "\(gibibytes(confusion)) GiB, more than this machine's memory")
+        }
+        if case .labels(let labels, let classes) = samples.targets, classes < outputs {
+            // Data that lacks the top classes (a small test file) still fits the model's classes.
+            samples = try Dataset(features: samples.features, labels: labels, classCount: outputs, imageShape: samples.imageShape)
         }
         let normalized = try checkpoint.normalizer.map { try $0.apply(to: samples) } ?? samples
         let backend = try engine.resolve().backend

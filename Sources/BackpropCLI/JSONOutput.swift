@@ -27,6 +27,7 @@ indirect enum JSON {
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
         case .number(let x):
+            guard x.isFinite else { return "null" }
             if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
             return String(x)
         case .float(let x):

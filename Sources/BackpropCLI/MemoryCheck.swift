@@ -1,43 +1,64 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Backprop
 
-/// Refuses a network whose training state cannot fit in this machine's memory, before any of
-/// it is allocated. A typo such as `--hidden 6400000`, or a CSV label of 2000000000 (the class
-/// count is the largest label + 1), would otherwise end in an out-of-memory trap.
-/// - Parameters:
-///   - widths: every layer width, input and output included, e.g. [64, 32, 10].
-///   - classes: whether the output width is a class count taken from the labels.
-/// - Throws: ``CLIError`` naming the parameter count, the memory it needs and the memory there is.
-func checkFitsInMemory(_ widths: [Int], classes: Bool) throws {
-    // Parameters of dense layers a -> b: a × b weights + b biases, with overflow checks.
-    var parameters = 0
-    var overflow = false
-    for (a, b) in zip(widths, widths.dropFirst()) {
-        let (weights, o1) = a.multipliedReportingOverflow(by: b)
-        let (layer, o2) = weights.addingReportingOverflow(b)
-        let (sum, o3) = parameters.addingReportingOverflow(layer)
-        overflow = overflow || o1 || o2 || o3
-        parameters = sum
+/// The memory a training run needs, estimated before any of it is allocated, so a typo such as
+/// `--hidden 6400000`, a batch of millions or a CSV label of 1000000 (the class count is the
+/// largest label + 1) is one error naming the estimate and the limit, not an out-of-memory trap.
+struct MemoryEstimate {
+    /// Weights, biases and their gradients.
+    var parameters = 0.0
+    /// Optimizer slots (momentum or Adam's two moments) and the checkpoint's copy for saving.
+    var optimizerAndSave = 0.0
+    /// Layer outputs and their gradients for one minibatch (and one evaluation batch).
+    var activations = 0.0
+    /// The confusion matrix and per-class counts of evaluation and the report.
+    var perClass = 0.0
+
+    var total: Double { parameters + optimizerAndSave + activations + perClass }
+
+    /// The estimate for dense layers of `widths` trained in batches of `batchSize`.
+    /// Sizes are Doubles: a forged or mistyped width cannot overflow, only exceed the limit.
+    // widths [a, b, c]: parameters a·b + b + b·c + c; activations batch · (a + 2b + 2c) floats
+    init(widths: [Int], batchSize: Int, classes: Int?) {
+        let float = 4.0
+        var count = 0.0
+        for (a, b) in zip(widths, widths.dropFirst()) { count += Double(a) * Double(b) + Double(b) }
+        parameters = count * float * 2
+        // Two optimizer slots at most (Adam), the transposed copy and the encoded bytes on save.
+        optimizerAndSave = count * float * 4
+        // Each layer keeps its output (pre- and post-activation) and the gradient flowing back.
+        let rows = Double(max(batchSize, 512))
+        activations = rows * widths.reduce(0.0) { $0 + Double($1) } * float * 4
+        if let classes { perClass = Double(classes) * Double(classes) * 8 }
     }
-    // Weights, gradients and up to two optimizer slots (Adam), 4 bytes each.
-    let bytesPerParameter = 16.0
-    let memory = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
-    let needed = overflow ? Double.infinity : Double(parameters) * bytesPerParameter
-    guard overflow || (memory > 0 && needed > memory) else { return }
-    let shape = widths.map(String.init).joined(separator: " → ")
-    let count = overflow ? "more than \(Int.max)" : String(parameters)
-    throw CLIError("a \(shape) network has \(count) parameters and needs about \(gibibytes(needed)) GiB to train, "
-        + "more than this machine's \(gibibytes(memory)) GiB of memory; use narrower layers"
-        + (classes && widths.last == widths.max() ? " (the output width is the class count: the largest label + 1)" : ""))
+
+    /// Throws when the estimate exceeds this machine's physical memory.
+    /// - Throws: ``CLIError`` with the network, the estimate by part and the limit.
+    func check(widths: [Int], batchSize: Int, classes: Int?) throws {
+        let memory = Double(MemoryLimits.physicalBytes)
+        guard memory > 0, total > memory else { return }
+        let shape = widths.map(String.init).joined(separator: " → ")
+        let parameterCount = zip(widths, widths.dropFirst()).reduce(0.0) { $0 + Double($1.0) * Double($1.1) + Double($1.1) }
+        var parts = ["parameters and gradients \(gibibytes(parameters)) GiB", "optimizer state and save buffer \(gibibytes(optimizerAndSave)) GiB",
+                     "activations for batches of \(batchSize) \(gibibytes(activations)) GiB"]
+        if let classes { parts.append("\(classes)×\(classes) confusion matrix \(gibibytes(perClass)) GiB") }
+        let count = parameterCount < 9e18 ? String(Int(parameterCount)) : "about \(parameterCount)"
+        var hint = "use narrower layers or smaller batches"
+        if let classes, perClass >= total / 2 || widths.last == widths.max() {
+            hint = "the output width is the class count \(classes), the largest label + 1: are the labels class ids 0, 1, 2, ...?"
+        }
+        throw CLIError("a \(shape) network has \(count) parameters and needs about \(gibibytes(total)) GiB to train "
+            + "(\(parts.joined(separator: ", "))), more than this machine's \(gibibytes(memory)) GiB of memory; \(hint)")
+    }
+}
+
+/// Refuses a run whose memory estimate exceeds this machine's memory; see ``MemoryEstimate``.
+func checkFitsInMemory(_ widths: [Int], batchSize: Int, classes: Int?) throws {
+    try MemoryEstimate(widths: widths, batchSize: batchSize, classes: classes)
+        .check(widths: widths, batchSize: batchSize, classes: classes)
 }
 
 /// `bytes` in GiB with one decimal, e.g. "23.5"; "∞" past what a Double prints plainly.
-private func gibibytes(_ bytes: Double) -> String {
+func gibibytes(_ bytes: Double) -> String {
     let g = bytes / Double(1 << 30)
     guard g < 1e15 else { return "∞" }
     return String((g * 10).rounded() / 10)

@@ -45,7 +45,10 @@ struct PredictCommand: ParsableCommand {
             throw CLIError("\(model) has no dense layer, so its input width is unknown")
         }
         let (matrix, names) = try CSV.loadMatrix(path: input)
-        let (features, labels) = try Self.split(matrix, names: names, width: width, labelColumn: labelColumn, path: input)
+        // The label column the model was trained with, unless --label-column says otherwise.
+        let saved = try checkpoint.settings.map { try TrainSettings.decode($0, path: model) }?.labelColumn
+        let (features, labels) = try Self.split(matrix, names: names, width: width, labelColumn: labelColumn ?? saved,
+                                                explicit: labelColumn != nil, path: input)
         let x = try checkpoint.normalizer.map { try $0.apply(to: features) } ?? features
         let backend = try engine.resolve().backend
         let prediction = try checkpoint.model.predict(x, loss: checkpoint.loss, backend: backend)
@@ -76,7 +79,7 @@ struct PredictCommand: ParsableCommand {
             for r in 0..<outputs.rows {
                 var cells = [String(r + 1)]
                 if let classes = prediction.classes { cells.append(String(classes[r])) }
-                if let labels { cells.append(labels[r] == labels[r].rounded() ? String(Int(labels[r])) : String(labels[r])) }
+                if let labels { cells.append(labelText(labels[r])) }
                 cells += outputs.row(r).map { fixed(Double($0), 6) }
                 out += cells.joined(separator: ",") + "\n"
             }
@@ -89,10 +92,10 @@ struct PredictCommand: ParsableCommand {
 
     /// Separates the label column, if the input has one more column than the model's features.
     // matrix: (rows, width) or (rows, width + 1) -> features: (rows, width), labels: rows
-    static func split(_ matrix: Tensor, names: [String]?, width: Int, labelColumn: String?,
+    static func split(_ matrix: Tensor, names: [String]?, width: Int, labelColumn: String?, explicit: Bool = true,
                       path: String) throws -> (Tensor, [Float]?) {
         if matrix.cols == width {
-            if let labelColumn {
+            if let labelColumn, explicit {
                 throw CLIError("--label-column \(labelColumn): \(path) has \(width) columns, exactly the model's features, so no label column")
             }
             return (matrix, nil)
@@ -106,11 +109,14 @@ struct PredictCommand: ParsableCommand {
         case .index(let i):
             label = i < 0 ? matrix.cols + i : i
             guard label >= 0, label < matrix.cols else {
+                guard explicit else { label = matrix.cols - 1; break }
                 throw CLIError("--label-column \(i) does not exist: \(path) has \(matrix.cols) columns")
             }
         case .name(let name):
+            // The saved name falls back to the last column for a file without that header.
             guard let index = names?.firstIndex(of: name) else {
-                throw CLIError("--label-column \(name): \(path) has no header column of that name")
+                guard explicit else { break }
+                throw CLIError("--label-column \(printable(name, limit: 80)): \(path) has no header column of that name")
             }
             label = index
         }
@@ -125,4 +131,9 @@ struct PredictCommand: ParsableCommand {
         }
         return (features, labels)
     }
+}
+
+/// A label cell as printed: an integer without decimals when it is one and fits, else the float.
+func labelText(_ label: Float) -> String {
+    label == label.rounded() && abs(label) < 1e15 ? String(Int64(label)) : String(label)
 }

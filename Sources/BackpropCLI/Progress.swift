@@ -55,7 +55,7 @@ final class ProgressDisplay {
     func epoch(_ report: EpochReport) {
         guard mode != .quiet else { return }
         clearBar()
-        let every = max(1, (report.epochs + 19) / 20)
+        let every = max(1, CheckedSize.ceilDiv(report.epochs, 20))
         let now = clock.now
         let due = report.epoch == 1 || report.epoch == report.epochs || report.epoch % every == 0
             || lastLine.map { now - $0 >= .seconds(1) } ?? true
@@ -77,7 +77,8 @@ final class ProgressDisplay {
         let filled = r.batches == 0 ? width : width * r.batch / r.batches
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let perBatch = r.seconds / Double(max(r.batch, 1))
-        let remaining = Double(r.batches - r.batch + r.batches * (r.epochs - r.epoch)) * perBatch
+        // In Doubles: batches × epochs left overflows an Int for --epochs near Int.max.
+        let remaining = (Double(r.batches - r.batch) + Double(r.batches) * Double(r.epochs - r.epoch)) * perBatch
         var text = "epoch \(padded(r.epoch, like: r.epochs))/\(r.epochs) [\(bar)] "
             + "\(padded(r.batch, like: r.batches))/\(r.batches) · loss \(fixed(r.loss, 4))"
         if let accuracy = r.accuracy { text += " · acc \(fixed(accuracy, 4))" }

@@ -2,7 +2,7 @@ import Backprop
 
 /// Writes the HTML report of `train --report`: curves, confusion matrix, first-layer weights
 /// (as image tiles when the inputs are images) and a summary of the run.
-func writeHTMLReport(to path: String, run: TrainingRun, evaluation: Evaluation, backend: any Backend,
+func writeHTMLReport(to path: String, run: TrainingRun, evaluation: Evaluation?, backend: any Backend,
                      seconds: Double) throws {
     let settings = run.settings
     let firstDense = run.trainer.model.layers.first { $0 is Dense } as? Dense
@@ -10,13 +10,13 @@ func writeHTMLReport(to path: String, run: TrainingRun, evaluation: Evaluation, 
         ("dataset", "\(run.data.name): \(describe(run.data))"),
         ("model", "\(settings.layerSummary) · \(run.trainer.model.parameterCount) parameters"),
         ("loss", settings.loss.rawValue),
-        ("optimizer", "\(settings.optimizerSummary) · batch \(settings.batchSize)"),
+        ("optimizer", "\(settings.optimizerSummary) · batch \(run.batchSize)"),
         ("epochs", String(run.trainer.state.epochsCompleted)),
         ("backend", "\(backend.name) (\(backend.detail))"),
         ("seed", String(settings.seed)),
-        ("\(run.test == nil ? "train" : "test") loss", fixed(evaluation.loss, 4)),
+        ("\(run.test == nil ? "train" : "test") loss", evaluation.map { fixed($0.loss, 4) } ?? "no test samples"),
     ]
-    if let accuracy = evaluation.accuracy {
+    if let accuracy = evaluation?.accuracy {
         summary.append(("\(run.test == nil ? "train" : "test") accuracy", fixed(accuracy, 4)))
     }
     summary.append(("training time", duration(seconds)))

@@ -49,8 +49,12 @@ struct TraceCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(trace)
-            print(String(decoding: data, as: UTF8.self))
+            // JSON has no NaN or infinity: a value that overflowed (--lr 3e38) is written as null.
+            let marker = "\u{1}non-finite"
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                positiveInfinity: marker, negativeInfinity: marker, nan: marker)
+            let text = String(decoding: try encoder.encode(trace), as: UTF8.self)
+            print(text.replacingOccurrences(of: "\"\\u0001non-finite\"", with: "null"))
         } else {
             print(trace.text(decimals: decimals), terminator: "")
         }

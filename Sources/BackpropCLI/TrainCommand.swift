@@ -16,10 +16,11 @@ struct TrainCommand: ParsableCommand {
             test_loss, test_accuracy, samples_per_second, seconds). For xor, which is too small \
             to split, test_* are measured on the four training points.
 
-            Ctrl-C (SIGINT) or SIGTERM stops at the next minibatch. With --save the full \
+            Ctrl-C (SIGINT), SIGTERM or SIGHUP stops at the next minibatch. With --save the full \
             checkpoint is written first, and 'backprop train --resume FILE' continues the run \
             exactly where it stopped (bit-identical to an uninterrupted run on the same \
-            backend and threads). The exit status is then 130 (SIGINT) or 143 (SIGTERM).
+            backend and threads). The exit status is then 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP). \
+            --save and --report are checked before training starts.
 
             Examples:
               backprop train
@@ -68,6 +69,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     mutating func run() throws {
+        // Outputs are checked before anything is loaded, and again with the resumed run's data.
+        try TrainingRun.checkOutputs(save: output.save ?? resume, report: output.report, resume: resume,
+                                     data: data.data.map(absolutePath))
         try distributed.run { try train(communicator: $0) }
     }
 
@@ -84,7 +88,9 @@ struct TrainCommand: ParsableCommand {
             var settings = try resolveSettings()
             let loaded = try loadData(settings)
             settings.layers = try widths(for: loaded)
-            try checkFitsInMemory(settings.layers, classes: loaded.train.labels != nil)
+            try checkTrainable(loaded, settings: settings)
+            settings.backend = backend.name
+            settings.dataFingerprint = fingerprint(loaded.all)
             run = try TrainingRun(settings: settings, data: loaded, backend: backend, communicator: communicator)
         }
         try run.train(save: communicator.isRoot ? output.save ?? resume : nil,

@@ -42,6 +42,10 @@ struct TrainSettings: Codable, Equatable {
     var batchSize: Int
     var seed: UInt64
     var clipGradNorm: Float?
+    /// The backend the run started on, so a resume on another one can say so (nil in older files).
+    var backend: String?
+    /// ``fingerprint(_:)`` of the data the run started on, so a resume notices changed data.
+    var dataFingerprint: String?
 
     /// The network: dense layers of these widths with the activation between them, logits out.
     // widths [a, b, c] -> Dense(a, b), act, Dense(b, c)
@@ -127,5 +131,26 @@ extension TrainSettings {
             throw BackpropError.malformedFile(path: path, location: "metadata 'settings'",
                                               message: "not the settings of a 'backprop train' run")
         }
+    }
+}
+
+extension TrainSettings {
+    /// Checks settings read from a checkpoint by the rules the flags follow, so a forged file
+    /// cannot resume with what the command line refuses (a negative clip norm would climb the
+    /// gradient, momentum 2 diverges).
+    /// - Throws: ``BackpropError/malformedFile(path:location:message:)`` naming the field.
+    func validate(path: String) throws {
+        func fail(_ message: String) -> BackpropError {
+            .malformedFile(path: path, location: "metadata 'settings'", message: message)
+        }
+        guard learningRate.isFinite, learningRate > 0 else { throw fail("learning_rate \(learningRate) is not positive") }
+        guard momentum >= 0, momentum < 1 else { throw fail("momentum \(momentum) is outside [0, 1)") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw fail("weight_decay \(weightDecay) is negative or not finite") }
+        guard epochs >= 1, batchSize >= 1 else { throw fail("epochs \(epochs) and batch_size \(batchSize) must be at least 1") }
+        guard testSplit >= 0, testSplit < 1 else { throw fail("test_split \(testSplit) is outside [0, 1)") }
+        if let clipGradNorm, !(clipGradNorm.isFinite && clipGradNorm > 0) {
+            throw fail("clip_grad_norm \(clipGradNorm) is not a positive number")
+        }
+        guard layers.count >= 2, layers.allSatisfy({ $0 >= 1 }) else { throw fail("layers \(layers) are not widths") }
     }
 }

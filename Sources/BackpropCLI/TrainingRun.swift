@@ -12,6 +12,12 @@ final class TrainingRun {
     /// Normalized training and test sets.
     let train: Dataset
     let test: Dataset?
+    /// The checkpoint this run was resumed from, if any.
+    private(set) var resumedFrom: String?
+
+    /// Samples per minibatch: the settings' batch size, at most the whole training set (as a
+    /// PyTorch DataLoader gives one short batch), so no index arithmetic can overflow.
+    var batchSize: Int { min(settings.batchSize, train.count) }
 
     /// A new run.
     convenience init(settings: TrainSettings, data: LoadedData, backend: any Backend,
@@ -33,18 +39,43 @@ final class TrainingRun {
                 + "only files written by 'backprop train --save' can be resumed")
         }
         var settings = try TrainSettings.decode(text, path: path)
+        try settings.validate(path: path)
         if let epochs {
             guard epochs >= state.epochsCompleted + (state.batchesCompleted > 0 ? 1 : 0) else {
                 throw CLIError("--epochs \(epochs) is less than the \(state.epochsCompleted) epochs \(path) has already trained")
             }
             settings.epochs = epochs
         }
+        try TrainingRun.checkOutputs(save: nil, report: nil, resume: path, data: settings.data)
         let data = try loadData(settings)
+        if let saved = settings.dataFingerprint, case let now = fingerprint(data.all), now != saved {
+            throw CLIError("the \(data.name) data changed since \(path) was saved (then \(saved); now \(now)); "
+                + "resume needs the data the run started on")
+        }
+        try checkTrainable(data, settings: settings)
+        let batches = CheckedSize.ceilDiv(data.train.count, min(settings.batchSize, data.train.count))
+        guard state.batchesCompleted < batches else {
+            throw CLIError("\(path) says \(state.batchesCompleted) batches of the current epoch are done, but an epoch "
+                + "of the \(data.name) data has \(batches); the checkpoint is damaged or the data changed")
+        }
         let trainer = Trainer(model: checkpoint.model, loss: checkpoint.loss, optimizer: optimizer,
                               backend: backend, seed: settings.seed, communicator: communicator)
         trainer.state = state
         let normalizer = checkpoint.normalizer ?? Normalizer(fitting: .none, to: data.train)
         try self.init(settings: settings, data: data, normalizer: normalizer, trainer: trainer)
+        resumedFrom = path
+    }
+
+    /// Checks the outputs before any work; see ``checkOutputs(_:inputs:allowed:)``. `save` may
+    /// replace the `resume` checkpoint (that is where a resumed run saves by default).
+    static func checkOutputs(save: String?, report: String?, resume: String?, data: String?) throws {
+        var outputs = [NamedPath]()
+        if let save { outputs.append(NamedPath(option: "--save", path: save)) }
+        if let report { outputs.append(NamedPath(option: "--report", path: report)) }
+        var inputs = [NamedPath]()
+        if let resume { inputs.append(NamedPath(option: "--resume", path: resume)) }
+        if let data { inputs.append(NamedPath(option: "--data", path: data)) }
+        try BackpropCLI.checkOutputs(outputs, inputs: inputs, allowed: ("--save", "--resume"))
     }
 
     private init(settings: TrainSettings, data: LoadedData, normalizer: Normalizer, trainer: Trainer) throws {
@@ -69,19 +100,22 @@ final class TrainingRun {
     }
 
     /// Trains to the settings' epoch count with progress, then prints the result and saves.
-    /// On SIGINT/SIGTERM, saves (when `save` is set) and exits with 130/143.
+    /// On SIGINT/SIGTERM/SIGHUP, saves (when `save` is set) and exits with 130/143/129.
     func train(save: String?, report: String?, json: Bool, threads: Int, progress: ProgressDisplay) throws {
         let backend = trainer.backend
         // Fail before training, not after it, when an output cannot be written.
-        for path in [save, report].compactMap({ $0 }) where !isDirectory(parentDirectory(of: path)) {
-            throw CLIError("cannot write \(path): the directory \(parentDirectory(of: path)) does not exist")
-        }
+        try Self.checkOutputs(save: save, report: report, resume: resumedFrom, data: settings.data)
         progress.note("\(data.name): \(describe(data))")
         progress.note("model: \(settings.layerSummary) · \(trainer.model.parameterCount) parameters · "
-            + "\(settings.loss.rawValue) · \(settings.optimizerSummary) · batch \(settings.batchSize) · \(settings.epochs) epoch\(settings.epochs == 1 ? "" : "s")")
+            + "\(settings.loss.rawValue) · \(settings.optimizerSummary) · batch \(batchSize) · \(settings.epochs) epoch\(settings.epochs == 1 ? "" : "s")")
         progress.note("backend: \(backend.name) (\(backend.detail))")
         if trainer.state.epochsCompleted > 0 || trainer.state.batchesCompleted > 0 {
             progress.note("resuming at epoch \(trainer.state.epochsCompleted + 1), batch \(trainer.state.batchesCompleted + 1)")
+        }
+        if resumedFrom != nil, let started = settings.backend, started != backend.name {
+            // Shown even with --quiet: the results will differ from an uninterrupted run.
+            writeStderr("note: the run started on the \(started) backend and continues on \(backend.name); "
+                + "the result will not be bit-identical to an uninterrupted run (--backend \(started) makes it so)\n")
         }
 
         Interrupts.install()
@@ -91,7 +125,7 @@ final class TrainingRun {
         let epochsBefore = trainer.state.history.count
         let outcome: FitOutcome
         do {
-            outcome = try trainer.fit(train, validation: test, epochs: settings.epochs, batchSize: settings.batchSize,
+            outcome = try trainer.fit(train, validation: test, epochs: settings.epochs, batchSize: batchSize,
                                       onBatch: progress.batch, onEpoch: progress.epoch)
         } catch {
             progress.clearBar()
@@ -105,7 +139,9 @@ final class TrainingRun {
             try interrupted(by: Interrupts.requested ?? SIGTERM, save: save)
         }
         guard trainer.communicator.isRoot else { return }
-        let evaluation = try trainer.evaluate(test ?? train)
+        // A split too small to hold any sample out has no test result (not accuracy 0 of 0).
+        let evaluated: Dataset? = test.map { $0.count > 0 ? $0 : nil } ?? train
+        let evaluation = try evaluated.map { try trainer.evaluate($0) }
         if let save { try checkpoint.save(to: save) }
         if let report {
             try writeHTMLReport(to: report, run: self, evaluation: evaluation, backend: backend, seconds: seconds)
@@ -121,9 +157,9 @@ final class TrainingRun {
                 ("epochs", .int(trainer.state.epochsCompleted)),
                 ("parameters", .int(trainer.model.parameterCount)),
                 ("train_loss", .number(trainer.state.history.last?.trainLoss)),
-                ("test_loss", .number(evaluation.loss)),
-                ("test_accuracy", .number(evaluation.accuracy)),
-                ("test_samples", .int(evaluation.count)),
+                ("test_loss", .number(evaluation?.loss)),
+                ("test_accuracy", .number(evaluation?.accuracy)),
+                ("test_samples", .int(evaluation?.count ?? 0)),
                 ("samples_per_second", .number(newEpochs.isEmpty ? nil : samplesPerSecond)),
                 ("seconds", .number(seconds)),
                 ("saved", .string(save)),
@@ -131,11 +167,13 @@ final class TrainingRun {
         } else {
             let which = test == nil ? "train" : "test"
             var line: String
-            if let accuracy = evaluation.accuracy {
+            if let evaluation, let accuracy = evaluation.accuracy {
                 let correct = Int((accuracy * Double(evaluation.count)).rounded())
                 line = "\(which) accuracy \(fixed(accuracy, 4)) (\(correct)/\(evaluation.count))"
-            } else {
+            } else if let evaluation {
                 line = "\(which) loss \(fixed(evaluation.loss, 4))"
+            } else {
+                line = "no test samples (the \(fixed((settings.testSplit), 2)) split of \(data.all.count) held none out)"
             }
             if !newEpochs.isEmpty { line += " · \(rate(samplesPerSecond)) samples/s" }
             writeStdout(line + " · \(duration(seconds))\n")
@@ -147,7 +185,7 @@ final class TrainingRun {
     /// Saves the checkpoint (when asked), says how to resume, and exits with 128 + signal.
     private func interrupted(by sig: Int32, save: String?) throws -> Never {
         let state = trainer.state
-        let batches = (train.count + settings.batchSize - 1) / settings.batchSize
+        let batches = CheckedSize.ceilDiv(train.count, batchSize)
         let position = state.batchesCompleted == 0
             ? "after epoch \(state.epochsCompleted)"
             : "at epoch \(state.epochsCompleted + 1), batch \(state.batchesCompleted)/\(batches)"
@@ -167,4 +205,15 @@ final class TrainingRun {
 func shellQuoted(_ path: String) -> String {
     let safe = path.allSatisfy { $0.isLetter || $0.isNumber || "/._-+:,@".contains($0) }
     return safe && !path.isEmpty ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// Refuses data a run cannot learn from: a classifier with a single class (it would score
+/// 100% by always answering that class), or a network whose memory estimate does not fit.
+func checkTrainable(_ data: LoadedData, settings: TrainSettings) throws {
+    if case .labels(_, let classes) = data.train.targets, classes < 2 {
+        throw CLIError("the \(data.name) data has one class (every label is 0), so a classifier has nothing to learn; "
+            + "give labels of at least two classes")
+    }
+    try checkFitsInMemory(settings.layers, batchSize: min(settings.batchSize, data.train.count),
+                          classes: data.train.labels != nil ? data.train.outputCount : nil)
 }

@@ -178,7 +178,7 @@ import Testing
              arguments: ["--data", "d.csv"],
              message: "a 2 → 32 → 2000000001 network has 66000000129 parameters and needs about"),
         Case(name: "hidden layer too large for memory", arguments: ["--dataset", "digits", "--hidden", "100000000000"],
-             message: "a 64 → 100000000000 → 10 network has 7500000000010 parameters and needs about 111758.7 GiB to train, more than this machine's "),
+             message: "a 64 → 100000000000 → 10 network has 7500000000010 parameters and needs about "),
         Case(name: "csv missing label column", files: ["d.csv": text("a,b,label\n1,2,0\n")],
              arguments: ["--data", "d.csv", "--label-column", "y"],
              message: "$DIR/d.csv: line 1: no column named 'y' in the header (columns: a, b, label)"),

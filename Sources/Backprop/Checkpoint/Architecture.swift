@@ -31,7 +31,7 @@ public enum Architecture {
                 guard fields.count == 3, let inputs = Int(fields[1]), let outputs = Int(fields[2]),
                       inputs > 0, outputs > 0 else {
                     throw BackpropError.invalidArgument(
-                        "layer \(index) '\(part)' must be dense:<inputs>:<outputs> with positive widths")
+                        "layer \(index) '\(printable(String(part)))' must be dense:<inputs>:<outputs> with positive widths")
                 }
                 let nextIsReLU = index + 1 < parts.count && parts[index + 1] == "relu"
                 layers.append(Dense(inputs, outputs, initializer: nextIsReLU ? .heUniform : .xavierUniform))
@@ -41,7 +41,7 @@ public enum Architecture {
             case "softmax" where fields.count == 1: layers.append(Softmax())
             default:
                 throw BackpropError.invalidArgument(
-                    "layer \(index) '\(part)' is not dense:<in>:<out>, relu, sigmoid, tanh or softmax")
+                    "layer \(index) '\(printable(String(part)))' is not dense:<in>:<out>, relu, sigmoid, tanh or softmax")
             }
         }
         let model = Sequential(layers, seed: seed)

@@ -25,6 +25,7 @@ public enum AtomicFile {
     /// - Throws: ``BackpropError/io(path:message:)`` on any failure; the temporary file is then
     ///   removed and an existing file at `path` is left untouched.
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        try checkReplaceable(path)
         let directory = parentDirectory(of: path)
         let (fd, temporary) = try createTemporary(near: path)
         var isOpen = true
@@ -37,6 +38,7 @@ public enum AtomicFile {
             guard close(fd) == 0 else {
                 throw BackpropError.io(path: temporary, message: "close failed (\(errnoText()))")
             }
+            try checkReplaceable(path)
             guard rename(temporary, path) == 0 else {
                 throw BackpropError.io(path: path, message: "cannot replace the file (\(errnoText()))")
             }
@@ -49,6 +51,25 @@ public enum AtomicFile {
         // Persist the rename itself; failure here does not undo the (already visible) write.
         let dirFD = open(directory, O_RDONLY)
         if dirFD >= 0 { fsync(dirFD); close(dirFD) }
+    }
+
+    /// The rename replaces whatever `path` names, so only a regular file (or nothing) may be
+    /// there: never a directory, a device such as `/dev/null`, a pipe or socket, or a symbolic
+    /// link (the rename would replace the link itself, not write through it).
+    /// - Throws: ``BackpropError/io(path:message:)`` naming what is there.
+    public static func checkReplaceable(_ path: String) throws {
+        guard !path.isEmpty else { throw BackpropError.io(path: path, message: "the output path is empty") }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        let kind: String
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: kind = "a directory"
+        case S_IFLNK: kind = "a symbolic link (give the file it points to)"
+        case S_IFCHR, S_IFBLK: kind = "a device"
+        default: kind = "not a regular file"
+        }
+        throw BackpropError.io(path: path, message: "cannot replace the file: it is \(kind); only a regular file is replaced by a save")
     }
 
     private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {

@@ -61,16 +61,27 @@ struct OptimizerRecord: Codable {
         }
     }
 
-    /// A fresh optimizer with these settings (state restored by the caller).
+    /// A fresh optimizer with these settings (state restored by the caller), every field checked.
     func makeOptimizer() throws -> any Optimizer {
         guard learningRate.isFinite, learningRate >= 0, weightDecay.isFinite, weightDecay >= 0 else {
             throw BackpropError.invalidArgument("learning rate and weight decay must be finite and non-negative")
         }
+        guard (0...maxCheckpointCount).contains(step) else {
+            throw BackpropError.invalidArgument("step \(step) is outside 0...\(maxCheckpointCount)")
+        }
+        for (name, value) in [("beta1", beta1), ("beta2", beta2)] {
+            if let value, !(value >= 0 && value < 1) {
+                throw BackpropError.invalidArgument("\(name) must be in [0, 1), got \(value)")
+            }
+        }
+        if let epsilon, !(epsilon.isFinite && epsilon >= 0) {
+            throw BackpropError.invalidArgument("epsilon must be finite and non-negative, got \(epsilon)")
+        }
         switch kind {
         case "sgd":
             let momentum = momentum ?? 0
-            guard momentum.isFinite, momentum >= 0 else {
-                throw BackpropError.invalidArgument("momentum must be finite and non-negative, got \(momentum)")
+            guard momentum >= 0, momentum < 1 else {
+                throw BackpropError.invalidArgument("momentum must be in [0, 1), got \(momentum)")
             }
             return SGD(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay,
                        nesterov: nesterov ?? false)
@@ -118,20 +129,45 @@ struct TrainingStateRecord: Codable {
         epochLossSum = state.epochLossSum
         epochCorrect = state.epochCorrect
         epochSeen = state.epochSeen
-        history = state.history.map {
+        history = Self.thinned(state.history).map {
             Epoch(epoch: $0.epoch, epochs: $0.epochs, trainLoss: $0.trainLoss, trainAccuracy: $0.trainAccuracy,
                   testLoss: $0.testLoss, testAccuracy: $0.testAccuracy,
                   samplesPerSecond: $0.samplesPerSecond, seconds: $0.seconds)
         }
     }
 
+    /// The state, every field checked: counts in 0...2^53 (so no later sum can overflow),
+    /// the correct count at most the seen count, a finite loss sum, and a generator state that
+    /// is not all zero (xoshiro's one fixed point: it would return 0 forever, and shuffling with
+    /// it never ends).
+    /// The most epoch records a checkpoint keeps. A run of millions of epochs would otherwise
+    /// write hundreds of megabytes of history on every save (and take longer to save after
+    /// SIGTERM than a service manager waits); the learning curve needs far fewer points.
+    static let maxHistory = 10_000
+
+    /// `history` with at most ``maxHistory`` records, evenly spaced, the first and last kept.
+    static func thinned(_ history: [EpochReport]) -> [EpochReport] {
+        guard history.count > maxHistory else { return history }
+        let stride = Double(history.count - 1) / Double(maxHistory - 1)
+        return (0..<maxHistory).map { history[Int((Double($0) * stride).rounded())] }
+    }
+
     func trainingState() throws -> TrainingState {
         let words = epochStartRng.compactMap { $0.count == 16 ? UInt64($0, radix: 16) : nil }
         guard words.count == 4, epochStartRng.count == 4 else {
-            throw BackpropError.invalidArgument("epoch_start_rng must be four 16-digit hex words, got \(epochStartRng)")
+            throw BackpropError.invalidArgument(
+                "epoch_start_rng must be four 16-digit hex words, got \(printable("\(epochStartRng)", limit: 80))")
         }
-        guard epochsCompleted >= 0, batchesCompleted >= 0, epochSeen >= 0, epochCorrect >= 0 else {
-            throw BackpropError.invalidArgument("epoch and batch counts must be non-negative")
+        guard words.contains(where: { $0 != 0 }) else {
+            throw BackpropError.invalidArgument("epoch_start_rng is all zero, which no generator ever reaches")
+        }
+        let counts = [("epochs_completed", epochsCompleted), ("batches_completed", batchesCompleted),
+                      ("epoch_seen", epochSeen), ("epoch_correct", epochCorrect)]
+        for (name, value) in counts where !(0...maxCheckpointCount).contains(value) {
+            throw BackpropError.invalidArgument("\(name) \(value) is outside 0...\(maxCheckpointCount)")
+        }
+        guard epochCorrect <= epochSeen, epochLossSum.isFinite else {
+            throw BackpropError.invalidArgument("epoch_correct exceeds epoch_seen, or epoch_loss_sum is not finite")
         }
         var state = TrainingState(seed: 0)
         state.epochsCompleted = epochsCompleted
@@ -148,6 +184,10 @@ struct TrainingStateRecord: Codable {
         return state
     }
 }
+
+/// The largest count (steps, epochs, samples) a checkpoint may hold: 2^53, past any real run
+/// and far enough below `Int.max` that adding a batch or an epoch cannot overflow.
+let maxCheckpointCount = 1 << 53
 
 /// Encodes `value` as compact JSON with snake_case keys, sorted.
 func encodeMetadataJSON<T: Encodable>(_ value: T, key: String) throws -> String {

@@ -109,11 +109,13 @@ public struct ModelCheckpoint {
         guard format == formatName else {
             throw fail("metadata 'format'", "format is '\(format)', but this version reads \(formatName)")
         }
-        guard let architecture = metadata["architecture"] else { throw fail("", "no 'architecture' in __metadata__") }
-        try checkDenseTensors(of: architecture, in: tensors, path: path)
+        guard let fullArchitecture = metadata["architecture"] else { throw fail("", "no 'architecture' in __metadata__") }
+        // Quoted in messages: cut, so a forged megabyte-long string cannot flood the error line.
+        let architecture = printable(fullArchitecture, limit: 120)
+        try checkDenseTensors(of: fullArchitecture, in: tensors, path: path)
         let model: Sequential
         do {
-            model = try Architecture.build(architecture)
+            model = try Architecture.build(fullArchitecture)
         } catch let error as BackpropError {
             throw fail("metadata 'architecture'", Self.message(of: error))
         }
@@ -129,6 +131,10 @@ public struct ModelCheckpoint {
             let expected = layout.storedShape(of: target)
             guard shape == expected else {
                 throw fail("tensor '\(name)'", "shape \(shape) does not match \(expected) expected by the architecture")
+            }
+            if let bad = (0..<stored.count).first(where: { !stored.data[$0].isFinite }) {
+                throw fail("tensor '\(name)'", "value \(bad) is \(stored.data[bad]); a checkpoint holds finite numbers "
+                    + "only (a diverged run is never saved)")
             }
             layout.load(stored, into: target)
             unused.remove(name)
@@ -177,6 +183,7 @@ public struct ModelCheckpoint {
                     try restore(name, into: target, layout: layouts[owner] ?? .asIs)
                     state[slot] = target
                 }
+                try checkStatePresent(state, for: record, model: model)
                 try optimizer.restore(state, stepCount: record.step)
                 checkpoint.optimizer = optimizer
             } catch let error as BackpropError {
@@ -211,13 +218,28 @@ public struct ModelCheckpoint {
             for (name, expected) in [("layers.\(index).weight", [outputs, inputs]), ("layers.\(index).bias", [outputs])] {
                 guard let (shape, _) = tensors[name] else {
                     throw BackpropError.malformedFile(
-                        path: path, location: "", message: "tensor '\(name)' is missing (the architecture \(architecture) needs it)")
+                        path: path, location: "", message: "tensor '\(name)' is missing (the architecture \(printable(architecture, limit: 120)) needs it)")
                 }
                 guard shape == expected else {
                     throw BackpropError.malformedFile(
                         path: path, location: "tensor '\(name)'",
                         message: "shape \(shape) does not match \(expected) expected by the architecture")
                 }
+            }
+        }
+    }
+
+    /// An optimizer that has taken steps holds its slots for every parameter (Adam's two
+    /// moments, SGD's momentum buffer when momentum is on): resuming without them would
+    /// silently restart the moments from zero.
+    private static func checkStatePresent(_ state: [String: Tensor], for record: OptimizerRecord,
+                                          model: Sequential) throws {
+        guard record.step > 0 else { return }
+        let slots = record.kind == "sgd" ? ((record.momentum ?? 0) != 0 ? ["momentum_buffer"] : []) : ["exp_avg", "exp_avg_sq"]
+        for (name, _) in model.namedParameters {
+            for slot in slots where state["\(name).\(slot)"] == nil {
+                throw BackpropError.invalidArgument(
+                    "optimizer state 'optimizer.\(name).\(slot)' is missing after \(record.step) steps of \(record.kind)")
             }
         }
     }

@@ -45,12 +45,7 @@ public enum SafeTensors {
             }
             let shape = shapes[name] ?? [tensor.rows, tensor.cols]
             // Multiply with overflow checks: the shape comes from the caller.
-            let elements = shape.reduce(Optional(1)) { product, size in
-                guard let product, size >= 0 else { return nil }
-                let (p, overflow) = product.multipliedReportingOverflow(by: size)
-                return overflow ? nil : p
-            }
-            guard elements == tensor.count else {
+            guard CheckedSize.product(shape) == tensor.count else {
                 throw BackpropError.invalidArgument(
                     "shape \(shape) for tensor '\(name)' does not hold its \(tensor.rows)×\(tensor.cols) values")
             }
@@ -129,6 +124,9 @@ public enum SafeTensors {
         let dataSize = bytes.count - dataStart
         var spans = [(name: String, begin: Int, end: Int, shape: [Int])]()
         for name in object.keys.sorted() where name != "__metadata__" {
+            // ``encode`` refuses an empty name (no parameter is called ""), so decoding does too:
+            // every file this reads, it can write back.
+            guard !name.isEmpty else { throw fail(headerLocation, "a tensor has the empty name \"\"") }
             let entry = try TensorEntry(name: name, json: object[name]!, location: headerLocation, path: path)
             guard entry.end <= dataSize else {
                 throw fail("byte \(dataStart + min(entry.begin, dataSize))",
@@ -213,8 +211,9 @@ private struct TensorEntry {
             guard let size = jsonInteger(value), size >= 0 else {
                 throw fail("shape entry \(i) is \(jsonDescription(value)), expected a non-negative integer")
             }
-            let (product, overflow) = elements.multipliedReportingOverflow(by: size)
-            guard !overflow else { throw fail("shape \(shapeJSON.map(jsonDescription)) has more elements than an Int can count") }
+            guard let product = CheckedSize.product([elements, size]) else {
+                throw fail("shape \(shapeJSON.map(jsonDescription)) has more elements than an Int can count")
+            }
             shape.append(size)
             elements = product
         }
@@ -227,9 +226,9 @@ private struct TensorEntry {
             throw fail("\"data_offsets\" must be [begin, end] with 0 <= begin <= end, found "
                 + jsonDescription(fields["data_offsets"] ?? NSNull()))
         }
-        let (bytes, overflow) = elements.multipliedReportingOverflow(by: 4)
-        guard !overflow, end - begin == bytes else {
-            throw fail("shape \(shape) needs \(overflow ? "more than Int.max" : String(bytes)) bytes of F32 "
+        let bytes = CheckedSize.product([elements, 4])
+        guard let bytes, end - begin == bytes else {
+            throw fail("shape \(shape) needs \(bytes.map(String.init) ?? "more than Int.max") bytes of F32 "
                 + "but data_offsets [\(begin), \(end)] span \(end - begin)")
         }
         self.shape = shape

@@ -93,10 +93,16 @@ public enum CSV {
                     if targets == .values {
                         values.append(Float(x))
                     } else {
-                        guard x >= 0, x == x.rounded(), x < Double(Int32.max) else {
+                        guard x >= 0, x == x.rounded() else {
                             throw BackpropError.malformedFile(
                                 path: path, location: where_,
                                 message: "label \(reader.text(field)) is not a non-negative integer class id")
+                        }
+                        guard x < Double(Int32.max) else {
+                            throw BackpropError.malformedFile(
+                                path: path, location: where_,
+                                message: "label \(reader.text(field)) is too large: class ids must be below \(Int32.max) "
+                                    + "(the class count is the largest id + 1)")
                         }
                         labels.append(Int32(x))
                     }

@@ -25,8 +25,10 @@ func isGzip(_ bytes: [UInt8]) -> Bool {
     bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
 }
 
-/// Inflates gzip data. `path` only labels errors.
-func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
+/// Inflates gzip data. `path` only labels errors. The output is capped at `limit` bytes (by
+/// default ``MemoryLimits/fileBytes``, what a plain file may hold): a gzip bomb is an error once
+/// it passes the cap, not an out-of-memory abort.
+func gunzip(_ input: [UInt8], path: String, limit: Int = MemoryLimits.fileBytes) throws -> [UInt8] {
     // zlib counts input in 32-bit units; datasets this large are out of scope.
     guard input.count <= Int(UInt32.max) else {
         throw BackpropError.io(path: path, message: "gzip file larger than 4 GiB; decompress it first")
@@ -36,7 +38,7 @@ func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
     // guess for one member, capped so a forged trailer cannot force a huge reservation.
     if input.count >= 4 {
         let n = input.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
-        output.reserveCapacity(min(n, input.count * 16 + 1024))
+        output.reserveCapacity(min(n, input.count * 16 + 1024, limit))
     }
     var stream = z_stream()
     // windowBits 15 + 16: the full 32 KiB window, gzip header and trailer expected.
@@ -56,7 +58,14 @@ func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
                 stream.avail_out = UInt32(chunk)
                 return inflate(&stream, Z_NO_FLUSH)
             }
-            output.append(contentsOf: out[0..<(chunk - Int(stream.avail_out))])
+            let produced = chunk - Int(stream.avail_out)
+            guard output.count <= limit - produced else {
+                throw BackpropError.malformedFile(
+                    path: path, location: "byte \(inBuffer.count - Int(stream.avail_in))",
+                    message: "gzip data inflates to more than \(limit) bytes (\(MemoryLimits.fileBytesReason)) "
+                        + "from \(inBuffer.count) compressed bytes; refused as a possible gzip bomb")
+            }
+            output.append(contentsOf: out[0..<produced])
             switch status {
             case Z_OK:
                 continue

@@ -75,8 +75,7 @@ public enum IDX {
                 throw BackpropError.malformedFile(
                     path: path, location: "byte \(4 + 4 * d)", message: "dimension \(d) is 0")
             }
-            let (product, overflow) = total.multipliedReportingOverflow(by: size)
-            guard !overflow else {
+            guard let product = CheckedSize.product([total, size]) else {
                 throw BackpropError.malformedFile(
                     path: path, location: "byte \(4 + 4 * d)",
                     message: "the dimensions \(dims + [size]) multiply past the largest integer")

@@ -37,7 +37,11 @@ struct OptimizerSlots {
         return tensors
     }
 
-    var all: [(name: String, tensor: Tensor)] { named }
+    /// Every slot: those bound to parameters, then restored ones not yet bound (a checkpoint
+    /// saved before the next step, e.g. when a resumed run has nothing left to train, keeps them).
+    var all: [(name: String, tensor: Tensor)] {
+        named + restored.keys.sorted().map { (name: $0, tensor: restored[$0]!) }
+    }
 
     /// Replaces all state with `state`; slots are bound to parameters at the next step.
     mutating func restore(_ state: [String: Tensor]) throws {

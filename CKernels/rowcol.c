@@ -55,9 +55,10 @@ void bp_sum_columns(const float *x, long rows, long cols, float *out, int accumu
 void bp_argmax_rows(const float *x, long rows, long cols, int32_t *out) {
     for (long r = 0; r < rows; r++) {
         const float *row = x + r * cols;
+        // NaN counts as the largest value and the first one wins (numpy, torch.argmax).
         long best = 0;
-        for (long c = 1; c < cols; c++) {
-            if (row[c] > row[best]) best = c;
+        for (long c = 1; c < cols && !isnan(row[best]); c++) {
+            if (row[c] > row[best] || isnan(row[c])) best = c;
         }
         out[r] = (int32_t)best;
     }

@@ -72,17 +72,19 @@ import Darwin
             return out
         }
 
-        var tolerance: Float {
-            let maxA = a.map(abs).max() ?? 0, maxB = b.map(abs).max() ?? 0
-            let maxC = c.map(abs).max() ?? 0
-            return 2 * Float(k + 2) * epsilon * abs(alpha) * maxA * maxB + 2 * epsilon * abs(beta) * maxC
+        var tolerance: Double {
+            let maxA = largestMagnitude(a), maxB = largestMagnitude(b), maxC = largestMagnitude(c)
+            let eps = Double(epsilon)
+            return 2 * Double(k + 2) * eps * Double(abs(alpha)) * maxA * maxB + 2 * eps * Double(abs(beta)) * maxC
         }
 
-        /// The largest error over the (m, n) window of C, and whether the padding was untouched.
-        func check(_ got: [Float], against want: [Float]) -> (ok: Bool, worst: Float) {
-            var worst: Float = 0
+        /// The largest error over the (m, n) window of C (+∞ for a NaN or an infinity), and
+        /// whether it is within the tolerance and the padding was untouched.
+        func check(_ got: [Float], against want: [Float]) -> (ok: Bool, worst: Double) {
+            var worst = 0.0
             for i in 0..<m {
-                for j in 0..<n { worst = max(worst, abs(got[i * ldc + j] - want[i * ldc + j])) }
+                let row = (i * ldc)..<(i * ldc + n)
+                worst = max(worst, worstError(got[row], want[row]))
                 for j in n..<ldc where got[i * ldc + j] != c[i * ldc + j] { return (false, .infinity) }
             }
             return (worst <= tolerance, worst)
@@ -218,14 +220,13 @@ import Darwin
     static let rowShapes = [(1, 1), (2, 3), (7, 17), (3, 31), (5, 32), (4, 33), (17, 64), (2, 127),
                             (9, 255), (3, 256), (31, 1000), (1000, 7)]
 
-    static func close(_ got: [Float], _ want: [Float], abs a: Float = 4e-6, rel r: Float = 4e-6) -> Bool {
-        got.count == want.count && zip(got, want).allSatisfy { g, w in
-            g == w || abs(g - w) <= a + r * abs(w)
-        }
+    /// NaN-safe (see NumericComparison.swift): a NaN anywhere fails.
+    static func close(_ got: [Float], _ want: [Float], abs a: Double = 4e-6, rel r: Double = 4e-6) -> Bool {
+        allClose(got, want, abs: a, rel: r)
     }
 
     static func close(_ got: Double, _ want: Double, rel: Double = 1e-5, abs a: Double = 1e-6) -> Bool {
-        got == want || Swift.abs(got - want) <= a + rel * Swift.abs(want)
+        isClose(got, want, abs: a, rel: rel)
     }
 
     /// Applies an in-place op on copies for both backends and returns (c, reference).
@@ -285,7 +286,7 @@ import Darwin
                 for r in 0..<rows.count {
                     let row = got[(r * cols)..<((r + 1) * cols)]
                     #expect(row.allSatisfy { $0.isFinite && $0 >= 0 }, "\(level) row \(r): \(Array(row))")
-                    #expect(abs(row.reduce(0, +) - 1) < 1e-6, "\(level) row \(r) sums to \(row.reduce(0, +))")
+                    #expect(isClose(row.reduce(0, +), 1, abs: 1e-6), "\(level) row \(r) sums to \(row.reduce(0, +))")
                 }
                 #expect(got[0] == 0.5 && got[3] == 0.5 && got[1] == 0)
                 #expect(got[15] == 0, "exp(-inf) must be exactly 0")
@@ -340,8 +341,9 @@ import Darwin
             var worstSigmoid = 0.0, worstTanh = 0.0
             for (i, x) in xs.enumerated() {
                 let wantS = 1 / (1 + exp(-Double(x))), wantT = tanh(Double(x))
-                worstSigmoid = max(worstSigmoid, abs(Double(sig[i]) - wantS) / Double(Float(wantS).ulp))
-                if x != 0 { worstTanh = max(worstTanh, abs(Double(th[i]) - wantT) / Double(Float(wantT).ulp)) }
+                // elementError is +∞ (never NaN) for a NaN result, so `max` cannot drop it.
+                worstSigmoid = max(worstSigmoid, elementError(Double(sig[i]), wantS) / Double(Float(wantS).ulp))
+                if x != 0 { worstTanh = max(worstTanh, elementError(Double(th[i]), wantT) / Double(Float(wantT).ulp)) }
             }
             #expect(worstSigmoid <= 4, "sigmoid \(level): \(worstSigmoid) ulp")
             #expect(worstTanh <= 4, "tanh \(level): \(worstTanh) ulp")

@@ -40,11 +40,23 @@ func allClose<G: Collection, W: Collection>(
 }
 
 /// One value: |got − want| ≤ abs + rel·|want|, NaN-safe.
-func isClose(_ got: Double, _ want: Double, abs absolute: Double = 0, rel: Double = 0, nanMatches: Bool = false) -> Bool {
-    let error = elementError(got, want, nanMatches: nanMatches)
+func isClose<T: BinaryFloatingPoint>(
+    _ got: T, _ want: T, abs absolute: Double = 0, rel: Double = 0, nanMatches: Bool = false
+) -> Bool {
+    let error = elementError(Double(got), Double(want), nanMatches: nanMatches)
     // An exact match (NaN matching NaN, or equal infinities) passes before the tolerance, whose
     // relative term would be NaN or ∞ for a non-finite `want`.
-    return error == 0 || error <= absolute + rel * Swift.abs(want)
+    return error == 0 || error <= absolute + rel * Swift.abs(Double(want))
+}
+
+/// The largest |value| of a sequence; +∞ when it holds a NaN or an infinity.
+func largestMagnitude<S: Sequence>(_ values: S) -> Double where S.Element: BinaryFloatingPoint {
+    var largest = 0.0
+    for v in values {
+        let m = elementError(Double(v), 0)
+        if !(m <= largest) { largest = m }
+    }
+    return largest
 }
 
 /// Exact equality element by element, with NaN matching NaN (for hand-written expectations

@@ -274,9 +274,11 @@ import Testing
     }
 
     /// A learning rate so large the loss overflows: training stops with the epoch and batch and
-    /// suggests what to change.
-    @Test func divergenceNamesEpochAndBatchAndSuggestsALowerRate() throws {
-        let output = try CLITests.run(["train", "--lr", "1e30", "--epochs", "3", "--quiet", "--backend", "swift"],
+    /// suggests what to change. On every backend: the NaN or ∞ must reach the loss on `c` and
+    /// `openblas` (what users get by default) as on the reference.
+    @Test(arguments: TestBackends.available)
+    func divergenceNamesEpochAndBatchAndSuggestsALowerRate(backend: String) throws {
+        let output = try CLITests.run(["train", "--lr", "1e30", "--epochs", "3", "--quiet", "--backend", backend],
                                       in: try CLITests.temporaryDirectory())
         #expect(output.status == 1)
         #expect(output.stderr.hasPrefix("error: training diverged: the loss became "), "\(output.stderr)")
@@ -286,9 +288,10 @@ import Testing
     }
 
     /// `--clip-grad-norm` exists, and keeps finite a run that diverges without it.
-    @Test func clippingKeepsADivergingRunFinite() throws {
+    @Test(arguments: TestBackends.available)
+    func clippingKeepsADivergingRunFinite(backend: String) throws {
         let dir = try CLITests.temporaryDirectory()
-        let common = ["train", "--lr", "10", "--epochs", "1", "--quiet", "--json", "--backend", "swift"]
+        let common = ["train", "--lr", "10", "--epochs", "1", "--quiet", "--json", "--backend", backend]
         let plain = try CLITests.run(common, in: dir)
         #expect(plain.status == 1 && plain.stderr.hasPrefix("error: training diverged"), "\(plain.stderr)")
         let clipped = try CLITests.run(common + ["--clip-grad-norm", "1"], in: dir)

@@ -263,22 +263,45 @@ import Testing
         #expect(output.status == 2)
     }
 
-    /// Runs `prefix + c.arguments` in a fresh directory holding `c.files`, and checks the output is
-    /// exactly one stderr line `error: <message>...`, nothing on stdout, and no signal.
+    /// The bytes of a valid checkpoint that every case's `--save` (for `train`) points at.
+    static let existingCheckpoint: [UInt8] = {
+        do {
+            let path = try CheckpointTests.writeDense32(
+                [("layers.0.weight", Tensor(rows: 2, cols: 3, repeating: 0.5)), ("layers.0.bias", Tensor(rows: 1, cols: 2))],
+                shapes: ["layers.0.bias": [2]])
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            preconditionFailure("cannot write the existing checkpoint: \(error)")
+        }
+    }()
+
+    /// Runs `prefix + c.arguments` in a fresh directory holding `c.files` and an existing
+    /// checkpoint `existing.safetensors` (which `train` is told to `--save` over), and checks
+    /// the output is exactly one stderr line `error: <message>...`, nothing on stdout, no
+    /// signal; and that the checkpoint's bytes are unchanged and no file (a temporary one, say)
+    /// appeared or went away.
     func run(_ c: Case, prefix: [String]) throws -> CLITests.Output {
         let dir = try CLITests.temporaryDirectory()
-        for (name, bytes) in c.files {
+        for (name, bytes) in c.files.merging(["existing.safetensors": Self.existingCheckpoint], uniquingKeysWith: { a, _ in a }) {
             let url = URL(fileURLWithPath: dir + "/" + name)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: url)
         }
+        let before = try FileManager.default.subpathsOfDirectory(atPath: dir).sorted()
+        let save = prefix.first == "train" ? ["--save", "existing.safetensors"] : []
         // Datasets are given relative to the directory, and the CLI names them by absolute path.
-        let output = try CLITests.run(prefix + c.arguments, in: dir)
+        let output = try CLITests.run(prefix + c.arguments + save, in: dir)
         let expected = "error: " + c.message.replacingOccurrences(of: "$DIR", with: dir)
         #expect(output.stderr.hasPrefix(expected), "\(c.name): \(output.stderr)")
         #expect(output.stderr.split(separator: "\n").count == 1 && output.stderr.hasSuffix("\n"), "\(c.name): \(output.stderr)")
         #expect(output.stdout.isEmpty, "\(c.name): \(output.stdout)")
         #expect(output.status == 1 || output.status == 2, "\(c.name): status \(output.status)")
+        // (CLITests.run captures stdout and stderr in stdout-<uuid>.txt and stderr-<uuid>.txt here.)
+        let after = try FileManager.default.subpathsOfDirectory(atPath: dir).sorted()
+            .filter { !(($0.hasPrefix("stdout-") || $0.hasPrefix("stderr-")) && $0.hasSuffix(".txt")) }
+        #expect(after == before, "\(c.name): files before \(before), after \(after)")
+        let kept = try Data(contentsOf: URL(fileURLWithPath: dir + "/existing.safetensors"))
+        #expect([UInt8](kept) == Self.existingCheckpoint, "\(c.name): the existing checkpoint changed")
         return output
     }
 

@@ -453,6 +453,67 @@ import Darwin
         #expect(one == two)
     }
 
+    // MARK: - Non-finite input on every level and path
+
+    /// NaN, +∞ and −∞ in A and B (and C when beta ≠ 0) through every GEMM path of every SIMD
+    /// level: C must be NaN, ±∞ or finite exactly where the reference's is (the class of each
+    /// element does not depend on summation order), finite elements within the tolerance.
+    @Test func gemmNonFiniteOnEveryLevelAndPath() {
+        for (transA, transB) in Self.transposes {
+            for (m, n, k) in [(9, 7, 5), (70, 65, 400)] {
+                for (alpha, beta) in [(Float(1), Float(0)), (-0.5, 1), (0, 2.5), (2.5, -1)] {
+                    var g = GemmCase(transA, transB, m, n, k, alpha: alpha, beta: beta)
+                    var rng = SeededGenerator(seed: UInt64(m * 31 + k))
+                    for value in [Float.nan, .infinity, -.infinity] {
+                        g.a[rng.nextInt(below: g.a.count)] = value
+                        g.b[rng.nextInt(below: g.b.count)] = value
+                        if beta != 0 { g.c[rng.nextInt(below: m) * g.ldc + rng.nextInt(below: n)] = value }
+                    }
+                    let want = g.run(Self.reference)
+                    // The usual bound with max|A|, max|B|, max|C| ≤ 1 (uniform in [-1, 1)), doubled.
+                    let tolerance = 4 * Double(k + 2) * Double(Self.epsilon) * Double(abs(alpha)) + 4 * Double(Self.epsilon) * Double(abs(beta))
+                    for level in Self.levels {
+                        for path in [BP_GEMM_DIRECT, BP_GEMM_BLOCKED, BP_GEMM_NARROW, BP_GEMM_SHARED_B] {
+                            let got = g.run(Self.backend, level: level, threads: 2, path: path)
+                            #expect(allClose(got, want, abs: tolerance, nanMatches: true),
+                                    "level \(level) path \(path) \(transA)\(transB) (\(m),\(n),\(k)) alpha \(alpha) beta \(beta)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Activations, softmax, losses and argmax on NaN, ±∞, −0 and subnormals at every SIMD
+    /// level, in vector bodies and tails, against the reference (NaN where it has NaN).
+    @Test func nonFiniteElementwiseAndRowOpsOnEveryLevel() {
+        let specials: [Float] = [.nan, .infinity, -.infinity, -0.0, Float(bitPattern: 0x1000), 3, -2, 0.5]
+        forEachLevel { level in
+            for n in [8, 17, 40] {
+                let x = (0..<n).map { specials[($0 * 5) % specials.count] }
+                for kind in Activation.allCases {
+                    let (got, want) = Self.pair(x) { b, y in b.activationForward(kind, x: y, y: y, count: n) }
+                    #expect(allClose(got, want, abs: 4e-6, rel: 4e-6, nanMatches: true), "\(kind) \(level) n=\(n): \(got)")
+                }
+                let rows = n / 4, cols = 4
+                let (soft, softWant) = Self.pair(x) { b, y in b.softmaxRows(y, y: y, rows: rows, cols: cols) }
+                #expect(allClose(soft, softWant, abs: 4e-6, rel: 4e-6, nanMatches: true), "softmax \(level) n=\(n): \(soft)")
+                var got = [Int32](repeating: -1, count: rows), want = got
+                Self.backend.argmaxRows(x, rows: rows, cols: cols, into: &got)
+                Self.reference.argmaxRows(x, rows: rows, cols: cols, into: &want)
+                #expect(got == want, "argmax \(level) n=\(n)")
+                let t = (0..<n).map { Float($0 % 2) }
+                var lossC = 0.0, lossRef = 0.0
+                let bce = Self.pair(t) { b, g in
+                    let l = b.binaryCrossEntropyWithLogits(x, target: t, count: n, grad: g, scale: 0.5)
+                    if b === Self.backend { lossC = l } else { lossRef = l }
+                }
+                #expect(allClose(bce.0, bce.1, abs: 4e-6, rel: 4e-6, nanMatches: true) && lossC.isNaN && lossRef.isNaN,
+                        "bce \(level) n=\(n)")
+            }
+        }
+    }
+
     @Test func forcingHookClampsAndNamesLevels() {
         let saved = bp_simd_level()
         defer { bp_set_simd_level(saved) }

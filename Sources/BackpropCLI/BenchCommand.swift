@@ -108,7 +108,7 @@ struct BenchCommand: ParsableCommand {
         var peak: PeakEstimate?
         if wants(.gemm) {
             let peakThreads = backends.map(\.threads).max() ?? 1
-            let estimate = PeakProbe.estimate(threads: peakThreads)
+            let estimate = PeakProbe.estimate(threads: peakThreads, simd: try SIMDLevel.resolve())
             say("FP32 peak " + estimate.method)
             say(estimate.nominalFormula)
             peak = estimate

@@ -7,6 +7,8 @@ import Testing
 /// `BACKPROP_EXPECT_SIMD` from /proc/cpuinfo (and refuses a CPU without AVX-512 unless told to
 /// accept less); without it, this test reads /proc/cpuinfo itself. Either way the C kernels
 /// must detect and run that level, and the per-level tests force every level up to it.
+/// (Run outside scripts/test with BACKPROP_SIMD set, the registry's backend runs that level
+/// instead, and this test says so.)
 @Suite struct SIMDScopeTests {
     /// The level the CPU flags allow, by the rule of `bp_simd_level_supported` (avx512f +
     /// avx512vl + fma; else avx2 + fma; else portable).
@@ -24,8 +26,11 @@ import Testing
         let expected = try ProcessInfo.processInfo.environment["BACKPROP_EXPECT_SIMD"] ?? Self.levelFromCPUInfo()
         let supported = String(cString: bp_simd_level_name(bp_simd_level_supported()))
         #expect(supported == expected, "the C kernels detect \(supported), expected \(expected)")
-        // (The level a default CBackend runs is this detected one; it is not read back here
-        // because other suites force levels process-wide while this one runs.)
+        // What users get: the registry's `c` backend, built from the process environment
+        // (scripts/test clears BACKPROP_SIMD), reads back the expected level from its context.
+        let registered = try #require(try BackendRegistry.make(name: "c", threads: 1) as? CBackend)
+        #expect(registered.simdLevel == expected, "the registry's c backend runs \(registered.simdLevel), expected \(expected)")
+        #expect(CBackend().simdLevel == expected, "a default CBackend runs \(CBackend().simdLevel), expected \(expected)")
         // The levels the per-level tests force: every one from portable up to the expected one.
         let forced = CKernelTests.levels.map { String(cString: bp_simd_level_name($0)) }
         let all = ["portable", "avx2", "avx512"]

@@ -49,7 +49,9 @@ public enum BackendRegistry {
     public static let all: [Entry] = [
         Entry(
             name: "c", summary: "C kernels with run-time AVX2/AVX-512 dispatch and OpenMP threads",
-            factory: { threads, _ in CBackend(threads: threads) }),
+            factory: { threads, environment in
+                CBackend(threads: threads, simd: try SIMDLevel.resolve(environment: environment))
+            }),
         Entry(
             name: "openblas", summary: "GEMM through OpenBLAS (loaded at run time), other ops through the C kernels",
             factory: { threads, environment in try OpenBLASBackend(threads: threads, environment: environment) }),

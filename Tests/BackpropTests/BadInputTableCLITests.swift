@@ -82,6 +82,35 @@ extension BadInputCLITests {
         #expect(output.status == 1)
     }
 
+    /// Rows 1, 7, 50, 53 (status 1) and 57, 59 (status 2), which CLITests checks by prefix,
+    /// here with exact messages and the `--save` over an existing checkpoint.
+    static let otherRuntimeCases: [Case] = [
+        Case(name: "row 1: --data file missing", arguments: ["--dataset", "csv", "--data", "missing.csv"],
+             message: "$DIR/missing.csv: cannot open (No such file or directory); expected a CSV file of numbers"),
+        Case(name: "row 7: --report into a missing directory", arguments: ["--dataset", "xor", "--report", "no/such/r.html"],
+             message: "cannot write no/such/r.html: the directory no/such does not exist"),
+        Case(name: "row 50: --layers that do not fit the data", arguments: ["--dataset", "xor", "--layers", "3,4,2"],
+             message: "--layers 3,4,2 does not fit the xor data, which has 2 features and 2 classes: the first width must be 2 and the last 2 (or use --hidden)"),
+        Case(name: "row 53: unknown backend", arguments: ["--dataset", "xor", "--backend", "no-such-backend"],
+             message: "unknown backend 'no-such-backend'; known backends: c, openblas, swift"),
+    ]
+    static let otherUsageCases: [Case] = [
+        Case(name: "row 57: an unknown option", arguments: ["--no-such-flag"], message: "unknown option '--no-such-flag'"),
+        Case(name: "row 59: --resume with a setting the checkpoint fixes",
+             arguments: ["--resume", "existing.safetensors", "--lr", "0.5"],
+             message: "--lr cannot be changed when resuming; existing.safetensors holds the run's settings"),
+    ]
+
+    @Test(arguments: otherRuntimeCases)
+    func otherRuntimeRowsThroughTrain(_ c: Case) throws {
+        #expect(try run(c, prefix: ["train", "--epochs", "1", "--quiet"]).status == 1)
+    }
+
+    @Test(arguments: otherUsageCases)
+    func otherUsageRowsThroughTrain(_ c: Case) throws {
+        #expect(try run(c, prefix: ["train", "--epochs", "1", "--quiet"]).status == 2)
+    }
+
     /// A safetensors file with `header` and `data` after it; `dataStart` is where `data` begins.
     static func safetensors(header: String, data: [UInt8]) -> (bytes: [UInt8], dataStart: Int) {
         (safetensors(header: header) + data, 8 + header.utf8.count)

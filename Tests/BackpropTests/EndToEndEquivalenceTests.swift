@@ -14,7 +14,8 @@ struct EndToEndEquivalenceTests {
     @Test func everyBackendIsAvailable() {
         var expected = ["c", "openblas", "swift"]
         if ProcessEnvironment.current["BACKPROP_OPENBLAS_DISABLE"] == "1" { expected.removeAll { $0 == "openblas" } }
-        #expect(TestBackends.available.sorted() == expected)
+        // Registered backends and plugins (BACKPROP_PLUGIN_PATH) may add more names.
+        #expect(Set(expected).isSubset(of: TestBackends.available), "\(TestBackends.available)")
     }
 
     /// One training set-up on scaled digits, 64 → 32 → 10.

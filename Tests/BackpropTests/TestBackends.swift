@@ -1,11 +1,15 @@
 @testable import Backprop
 
-/// The backends the parameterized tests run on, built with two threads. The process
-/// environment is honoured, so `BACKPROP_OPENBLAS_DISABLE=1 swift test` runs the suite as on a
-/// machine without OpenBLAS. A registry error stops the suite instead of leaving an empty list.
+/// The backends the parameterized tests run on, built with two threads: every registered one
+/// that can run on this machine, and the plugins of `BACKPROP_PLUGIN_PATH` (scripts/test points
+/// it at .build/plugins; a load error fails `PluginTests.thePluginPathOfThisRunLoads`). The
+/// process environment is honoured, so `BACKPROP_OPENBLAS_DISABLE=1 swift test` runs the suite
+/// as on a machine without OpenBLAS. A registry error stops the suite instead of leaving an
+/// empty list.
 enum TestBackends {
     /// Every backend that can run on this machine (`swift`, the reference, always).
     static let available: [String] = {
+        _ = try? BackendPlugins.loadFromEnvironment()
         do {
             let entries = try BackendRegistry.entries(threads: 2, environment: ProcessEnvironment.current)
             return nonEmpty(entries.filter(\.available).map(\.name), "the available backends")

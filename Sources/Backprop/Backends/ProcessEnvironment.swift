@@ -19,6 +19,9 @@ public enum ProcessEnvironment {
     public static let ompThreadsVariable = "OMP_NUM_THREADS"
     /// `portable`, `avx2` or `avx512`: the highest SIMD level the C kernels may use.
     public static let simdVariable = "BACKPROP_SIMD"
+    /// Backend plugins to load: colon-separated files, or directories scanned for
+    /// `libbackprop-*.so` (see ``BackendPlugins``).
+    public static let pluginPathVariable = "BACKPROP_PLUGIN_PATH"
     /// `1` makes the OpenBLAS loader skip the library, as on a machine without it.
     public static let openBLASDisableVariable = "BACKPROP_OPENBLAS_DISABLE"
     /// A path or file name that replaces the default `libopenblas.so.0`, `libopenblas.so`.
@@ -26,7 +29,7 @@ public enum ProcessEnvironment {
 
     /// Every variable Backprop reads.
     public static let variables = [
-        backendVariable, threadsVariable, ompThreadsVariable, simdVariable,
+        backendVariable, threadsVariable, ompThreadsVariable, simdVariable, pluginPathVariable,
         openBLASDisableVariable, openBLASLibraryVariable,
     ]
 

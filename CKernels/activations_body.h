@@ -10,7 +10,9 @@ static void BP_FN(activation_forward_range)(int kind, const float *x, float *y, 
         V v = width == VW ? VLOAD(x + i) : VLOADN(x + i, width, 0.0f);
         V out;
         if (kind == BP_RELU) {
-            out = VSELECT_GT(v, zero, v, zero);  // NaN -> 0, as x > 0 ? x : 0
+            // VMAX(zero, v) returns v when either is NaN (the x86 rule, kept by the portable
+            // macro), so relu(NaN) = NaN as in torch.relu; relu(−0) may be −0 (equal to 0).
+            out = VMAX(zero, v);
         } else if (kind == BP_SIGMOID) {
             out = BP_FN(bp_vsigmoid)(v);
         } else {

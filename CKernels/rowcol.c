@@ -56,9 +56,10 @@ void bp_argmax_rows(const bp_context *ctx, const float *x, long rows, long cols,
     (void)ctx;  // one pass, single-threaded
     for (long r = 0; r < rows; r++) {
         const float *row = x + r * cols;
+        // NaN counts as the largest value and the first one wins (numpy, torch.argmax).
         long best = 0;
-        for (long c = 1; c < cols; c++) {
-            if (row[c] > row[best]) best = c;
+        for (long c = 1; c < cols && !isnan(row[best]); c++) {
+            if (row[c] > row[best] || isnan(row[c])) best = c;
         }
         out[r] = (int32_t)best;
     }

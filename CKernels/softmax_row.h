@@ -1,7 +1,8 @@
 // softmax_row.h: one softmax row on vectors (a body for simd_instantiate.h).
 
 /// x, y: (cols): y = softmax(x) with the max subtracted; y may equal x. Writes the row max and
-/// the sum of e^(x - max) (for logsumexp = max + log sum). A row of all −inf is uniform.
+/// the sum of e^(x - max) (for logsumexp = max + log sum). A row of all −inf is uniform; a row
+/// with a NaN is NaN (max and sum too).
 static void BP_FN(softmax_row)(const float *x, float *y, long cols, float *max_out, float *sum_out) {
     long tail = cols % VW, body = cols - tail;
     V vmax = VSET1(-INFINITY);
@@ -10,8 +11,15 @@ static void BP_FN(softmax_row)(const float *x, float *y, long cols, float *max_o
     float mx = VHMAX(vmax);
     *max_out = mx;
     if (mx == -INFINITY) {
-        for (long c = 0; c < cols; c++) y[c] = 1.0f / (float)cols;
-        *sum_out = 0.0f;
+        // Every logit is −inf (uniform), or the max skipped NaNs: then the row is NaN, as for
+        // any row with a NaN (scanned before writing, since y may equal x).
+        float fill = 1.0f / (float)cols;
+        for (long c = 0; c < cols; c++) {
+            if (isnan(x[c])) { fill = NAN; break; }
+        }
+        for (long c = 0; c < cols; c++) y[c] = fill;
+        *max_out = isnan(fill) ? NAN : mx;
+        *sum_out = isnan(fill) ? NAN : 0.0f;
         return;
     }
     V vm = VSET1(mx), vsum = VSET1(0.0f);

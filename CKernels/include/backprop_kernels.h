@@ -92,7 +92,8 @@ void bp_sum_columns(const bp_context *ctx,
 
 /// Activation kinds (the raw values of the Swift `Activation` enum).
 typedef enum { BP_RELU = 0, BP_SIGMOID = 1, BP_TANH = 2 } bp_activation_t;
-/// y = f(x) elementwise over n values. y may equal x (in place).
+/// y = f(x) elementwise over n values. y may equal x (in place). f(NaN) = NaN for every kind
+/// (relu as torch.relu).
 void bp_activation_forward(const bp_context *ctx, int kind, const float *x, float *y, long n);
 /// dx = dy * f'(x), written with the forward output y: relu: y > 0 ? dy : 0;
 /// sigmoid: dy * y * (1 - y); tanh: dy * (1 - y*y). dx may equal dy.
@@ -100,7 +101,7 @@ void bp_activation_backward(const bp_context *ctx,
                             int kind, const float *y, const float *dy, float *dx, long n);
 
 /// x, y: (rows, cols): y[r] = softmax(x[r]) computed with the row max subtracted.
-/// A row whose max is -inf (all -inf) yields a uniform row. y may equal x.
+/// A row of all -inf yields a uniform row; a row holding a NaN or +inf is NaN. y may equal x.
 void bp_softmax_rows(const bp_context *ctx, const float *x, float *y, long rows, long cols);
 
 /// Fused softmax + cross-entropy with integer labels.
@@ -124,7 +125,8 @@ double bp_mse(const bp_context *ctx,
 double bp_bce_logits(const bp_context *ctx,
                      const float *z, const float *t, long n, float *grad, float scale);
 
-/// out[r] = index of the largest value of row r (the first one on ties).
+/// out[r] = index of the largest value of row r (the first one on ties); NaN counts as the
+/// largest value, so the first NaN wins (numpy.argmax, torch.argmax).
 void bp_argmax_rows(const bp_context *ctx, const float *x, long rows, long cols, int32_t *out);
 
 /// x[i] = value for n values.

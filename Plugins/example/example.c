@@ -27,13 +27,15 @@ static void sgemm(bp_plugin_instance *self, int trans_a, int trans_b, long m, lo
     for (long i = 0; i < m; i++) {
         for (long j = 0; j < n; j++) {
             float sum = 0.0f;
-            for (long p = 0; p < k; p++) {
+            // alpha == 0 must not read A or B (BLAS: C = beta·C even if A or B hold NaN).
+            for (long p = 0; p < k && alpha != 0.0f; p++) {
                 float x = trans_a ? a[p * lda + i] : a[i * lda + p];
                 float y = trans_b ? b[j * ldb + p] : b[p * ldb + j];
                 sum += x * y;
             }
             // beta == 0 must not read C (it may hold NaN).
-            c[i * ldc + j] = beta == 0.0f ? alpha * sum : alpha * sum + beta * c[i * ldc + j];
+            float scaled = alpha == 0.0f ? 0.0f : alpha * sum;
+            c[i * ldc + j] = beta == 0.0f ? scaled : scaled + beta * c[i * ldc + j];
         }
     }
 }

@@ -24,6 +24,13 @@ public enum Activation: Int32, Sendable, CaseIterable, CustomStringConvertible {
 /// `CKernels/include/backprop_kernels.h`. Sizes are never negative; a size of zero is a no-op.
 /// Implementations must be safe to call from one thread at a time per model (they may use
 /// threads internally).
+///
+/// Non-finite input follows IEEE 754 arithmetic, BLAS and PyTorch, on every backend (tested by
+/// hand-written cases in `NonFiniteTests`): NaN propagates through every op unless a requirement
+/// says otherwise, ±∞ gives what IEEE arithmetic gives (0·∞ and ∞ − ∞ are NaN), an overflowing
+/// Float result is ±∞, subnormals are kept (no flush to zero), and −0 equals +0 (the sign of a
+/// zero result is not specified). So a NaN or ∞ anywhere in training reaches the loss, which
+/// the trainer reports as divergence.
 public protocol Backend: AnyObject, Sendable {
     /// The registry name: `swift`, `c`, `openblas`.
     var name: String { get }
@@ -36,6 +43,8 @@ public protocol Backend: AnyObject, Sendable {
     ///   - transA: when true, A is stored (k, m) and op(A) = Aᵀ; else A is stored (m, k).
     ///   - transB: when true, B is stored (n, k) and op(B) = Bᵀ; else B is stored (k, n).
     ///   - m, n, k: op(A) is (m, k), op(B) is (k, n), C is (m, n).
+    ///   - alpha: when 0 (or k = 0), A and B are not read (BLAS), so C = beta · C even when A or
+    ///     B hold NaN or ∞.
     ///   - beta: when 0, C is not read, so NaN or garbage in C does not propagate.
     func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -51,7 +60,8 @@ public protocol Backend: AnyObject, Sendable {
         _ x: UnsafePointer<Float>, rows: Int, cols: Int,
         into out: UnsafeMutablePointer<Float>, accumulate: Bool)
 
-    /// y = f(x) elementwise over `count` values; `y` may be `x`.
+    /// y = f(x) elementwise over `count` values; `y` may be `x`. f(NaN) = NaN for every kind
+    /// (relu as `torch.relu`); relu(−∞) = 0, sigmoid(±∞) = 1, 0 and tanh(±∞) = ±1.
     func activationForward(
         _ kind: Activation, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int)
 
@@ -62,11 +72,12 @@ public protocol Backend: AnyObject, Sendable {
         dx: UnsafeMutablePointer<Float>, count: Int)
 
     /// Row-wise softmax with the row maximum subtracted. x, y: (rows, cols); `y` may be `x`.
-    /// A row of all −∞ gives a uniform row.
+    /// A row of all −∞ gives a uniform row; a row holding a NaN or +∞ is NaN in every column.
     func softmaxRows(_ x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int)
 
     /// Fused softmax + cross-entropy with class labels in `0..<cols`.
     /// grad[r, c] = (p[r, c] − 1{c = label[r]}) · scale. Returns Σ_r −log p[r, label[r]] (unscaled).
+    /// A row with a NaN logit has a NaN gradient row and makes the loss NaN.
     func softmaxCrossEntropy(
         logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, cols: Int,
         grad: UnsafeMutablePointer<Float>, scale: Float) -> Double
@@ -77,7 +88,9 @@ public protocol Backend: AnyObject, Sendable {
         logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: Int, cols: Int,
         grad: UnsafeMutablePointer<Float>, scale: Float) -> Double
 
-    /// Squared error over `count` values: returns Σ (y − t)²; grad = 2(y − t) · scale.
+    /// Squared error over `count` values: returns Σ (y − t)²; grad = 2(y − t) · scale. Each
+    /// term (y − t)² is a Float (it overflows to ∞ past 3.4e38, as in PyTorch's float32); the
+    /// sum is a Double.
     func squaredError(
         _ y: UnsafePointer<Float>, target: UnsafePointer<Float>, count: Int,
         grad: UnsafeMutablePointer<Float>, scale: Float) -> Double
@@ -88,14 +101,15 @@ public protocol Backend: AnyObject, Sendable {
         _ z: UnsafePointer<Float>, target: UnsafePointer<Float>, count: Int,
         grad: UnsafeMutablePointer<Float>, scale: Float) -> Double
 
-    /// out[r] = the column of the largest value in row r (the first on ties).
+    /// out[r] = the column of the largest value in row r (the first on ties). NaN counts as
+    /// larger than every number, so the first NaN wins (as `numpy.argmax` and `torch.argmax`).
     func argmaxRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Int32>)
 
     /// x[i] = value.
     func fill(_ x: UnsafeMutablePointer<Float>, value: Float, count: Int)
     /// dst[i] = src[i] (no overlap).
     func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int)
-    /// x[i] *= s.
+    /// x[i] *= s, an IEEE multiply (so ∞ · 0 = NaN: scaling by 0 is not a fill).
     func scale(_ x: UnsafeMutablePointer<Float>, by s: Float, count: Int)
     /// Σ x[i]², accumulated in Double.
     func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double

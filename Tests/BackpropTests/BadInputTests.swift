@@ -66,29 +66,38 @@ import Testing
         #expect(error.description == "a\\nb: c\\rd")
     }
 
-    /// Every input the fuzzers ever crashed on (Fixtures/regressions/<parser>/) now parses or
-    /// fails with a one-line BackpropError, through the same entry points the fuzzers use.
+    /// Every input the fuzzers ever crashed on (Fixtures/regressions/<parser>/) now fails with a
+    /// one-line BackpropError, through the same entry points the fuzzers use. Each one is bad
+    /// input, so a successful parse is a failure here, not a pass; a missing corpus directory
+    /// fails too (it would otherwise check nothing).
     @Test func fuzzerFindingsAreErrorsNotCrashes() throws {
         let root = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
             .appendingPathComponent("regressions")
-        var checked = 0
-        for parser in ["idx", "csv", "safetensors"] {
+        var checked: [String: Int] = [:]
+        // The parsers that have regression inputs; a fuzz target with a finding adds its directory here.
+        for parser in ["csv", "safetensors"] {
             let dir = root.appendingPathComponent(parser)
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-            for name in names.sorted() where !name.hasPrefix(".") {
+            let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { !$0.hasPrefix(".") }
+            for name in names.sorted() {
                 let bytes = [UInt8](try Data(contentsOf: dir.appendingPathComponent(name)))
                 for outcome in Self.outcomes(bytes, as: parser) {
-                    #expect(outcome.isOneLine, "\(parser)/\(name): \(outcome.text)")
+                    #expect(outcome.failed && outcome.isOneLine, "\(parser)/\(name): \(outcome.text)")
                 }
-                checked += 1
+                checked[parser, default: 0] += 1
             }
         }
-        #expect(checked >= 1, "no regression inputs found under \(root.path)")
+        #expect(checked["csv", default: 0] >= 1 && checked["safetensors", default: 0] >= 1,
+                "regression inputs under \(root.path): \(checked)")
+        // No parser directory goes unchecked.
+        let present = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { !$0.hasPrefix(".") }
+        #expect(Set(present).isSubset(of: ["csv", "safetensors"]), "unchecked regression directories: \(present)")
     }
 
     struct Outcome {
         var text: String
         var isOneLine: Bool
+        /// Whether the entry point threw (a BackpropError or anything else).
+        var failed = true
     }
 
     /// What each entry point the fuzz target for `parser` calls makes of `bytes`.
@@ -96,7 +105,7 @@ import Testing
         func outcome(_ body: () throws -> Void) -> Outcome {
             do {
                 try body()
-                return Outcome(text: "parsed", isOneLine: true)
+                return Outcome(text: "parsed", isOneLine: true, failed: false)
             } catch let error as BackpropError {
                 return Outcome(text: error.description, isOneLine: !error.description.contains("\n"))
             } catch {
@@ -254,29 +263,54 @@ import Testing
         #expect(output.status == 2)
     }
 
-    /// Runs `prefix + c.arguments` in a fresh directory holding `c.files`, and checks the output is
-    /// exactly one stderr line `error: <message>...`, nothing on stdout, and no signal.
+    /// The bytes of a valid checkpoint that every case's `--save` (for `train`) points at.
+    static let existingCheckpoint: [UInt8] = {
+        do {
+            let path = try CheckpointTests.writeDense32(
+                [("layers.0.weight", Tensor(rows: 2, cols: 3, repeating: 0.5)), ("layers.0.bias", Tensor(rows: 1, cols: 2))],
+                shapes: ["layers.0.bias": [2]])
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            preconditionFailure("cannot write the existing checkpoint: \(error)")
+        }
+    }()
+
+    /// Runs `prefix + c.arguments` in a fresh directory holding `c.files` and an existing
+    /// checkpoint `existing.safetensors` (which `train` is told to `--save` over), and checks
+    /// the output is exactly one stderr line `error: <message>...`, nothing on stdout, no
+    /// signal; and that the checkpoint's bytes are unchanged and no file (a temporary one, say)
+    /// appeared or went away.
     func run(_ c: Case, prefix: [String]) throws -> CLITests.Output {
         let dir = try CLITests.temporaryDirectory()
-        for (name, bytes) in c.files {
+        for (name, bytes) in c.files.merging(["existing.safetensors": Self.existingCheckpoint], uniquingKeysWith: { a, _ in a }) {
             let url = URL(fileURLWithPath: dir + "/" + name)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: url)
         }
+        let before = try FileManager.default.subpathsOfDirectory(atPath: dir).sorted()
+        let save = prefix.first == "train" ? ["--save", "existing.safetensors"] : []
         // Datasets are given relative to the directory, and the CLI names them by absolute path.
-        let output = try CLITests.run(prefix + c.arguments, in: dir)
+        let output = try CLITests.run(prefix + c.arguments + save, in: dir)
         let expected = "error: " + c.message.replacingOccurrences(of: "$DIR", with: dir)
         #expect(output.stderr.hasPrefix(expected), "\(c.name): \(output.stderr)")
         #expect(output.stderr.split(separator: "\n").count == 1 && output.stderr.hasSuffix("\n"), "\(c.name): \(output.stderr)")
         #expect(output.stdout.isEmpty, "\(c.name): \(output.stdout)")
         #expect(output.status == 1 || output.status == 2, "\(c.name): status \(output.status)")
+        // (CLITests.run captures stdout and stderr in stdout-<uuid>.txt and stderr-<uuid>.txt here.)
+        let after = try FileManager.default.subpathsOfDirectory(atPath: dir).sorted()
+            .filter { !(($0.hasPrefix("stdout-") || $0.hasPrefix("stderr-")) && $0.hasSuffix(".txt")) }
+        #expect(after == before, "\(c.name): files before \(before), after \(after)")
+        let kept = try Data(contentsOf: URL(fileURLWithPath: dir + "/existing.safetensors"))
+        #expect([UInt8](kept) == Self.existingCheckpoint, "\(c.name): the existing checkpoint changed")
         return output
     }
 
     /// A learning rate so large the loss overflows: training stops with the epoch and batch and
-    /// suggests what to change.
-    @Test func divergenceNamesEpochAndBatchAndSuggestsALowerRate() throws {
-        let output = try CLITests.run(["train", "--lr", "1e30", "--epochs", "3", "--quiet", "--backend", "swift"],
+    /// suggests what to change. On every backend: the NaN or ∞ must reach the loss on `c` and
+    /// `openblas` (what users get by default) as on the reference.
+    @Test(arguments: TestBackends.available)
+    func divergenceNamesEpochAndBatchAndSuggestsALowerRate(backend: String) throws {
+        let output = try CLITests.run(["train", "--lr", "1e30", "--epochs", "3", "--quiet", "--backend", backend],
                                       in: try CLITests.temporaryDirectory())
         #expect(output.status == 1)
         #expect(output.stderr.hasPrefix("error: training diverged: the loss became "), "\(output.stderr)")
@@ -286,9 +320,10 @@ import Testing
     }
 
     /// `--clip-grad-norm` exists, and keeps finite a run that diverges without it.
-    @Test func clippingKeepsADivergingRunFinite() throws {
+    @Test(arguments: TestBackends.available)
+    func clippingKeepsADivergingRunFinite(backend: String) throws {
         let dir = try CLITests.temporaryDirectory()
-        let common = ["train", "--lr", "10", "--epochs", "1", "--quiet", "--json", "--backend", "swift"]
+        let common = ["train", "--lr", "10", "--epochs", "1", "--quiet", "--json", "--backend", backend]
         let plain = try CLITests.run(common, in: dir)
         #expect(plain.status == 1 && plain.stderr.hasPrefix("error: training diverged"), "\(plain.stderr)")
         let clipped = try CLITests.run(common + ["--clip-grad-norm", "1"], in: dir)

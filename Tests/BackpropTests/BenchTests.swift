@@ -67,7 +67,7 @@ final class FakeBenchClock: BenchClock {
         let timing = BenchRunner(settings: settings, clock: clock).measure(Self.scriptedWork(clock, [0.0001]))
         #expect(timing.callsPerSample == 10)
         #expect(timing.samples.count == 3)
-        #expect(abs(timing.median - 0.0001) < 1e-12)
+        #expect(isClose(timing.median, 0.0001, abs: 1e-12))
     }
 
     static func sampleRecord(gflops: Double? = nil, gbps: Double? = nil) -> BenchRecord {

@@ -74,17 +74,19 @@ import Darwin
             return out
         }
 
-        var tolerance: Float {
-            let maxA = a.map(abs).max() ?? 0, maxB = b.map(abs).max() ?? 0
-            let maxC = c.map(abs).max() ?? 0
-            return 2 * Float(k + 2) * epsilon * abs(alpha) * maxA * maxB + 2 * epsilon * abs(beta) * maxC
+        var tolerance: Double {
+            let maxA = largestMagnitude(a), maxB = largestMagnitude(b), maxC = largestMagnitude(c)
+            let eps = Double(epsilon)
+            return 2 * Double(k + 2) * eps * Double(abs(alpha)) * maxA * maxB + 2 * eps * Double(abs(beta)) * maxC
         }
 
-        /// The largest error over the (m, n) window of C, and whether the padding was untouched.
-        func check(_ got: [Float], against want: [Float]) -> (ok: Bool, worst: Float) {
-            var worst: Float = 0
+        /// The largest error over the (m, n) window of C (+∞ for a NaN or an infinity), and
+        /// whether it is within the tolerance and the padding was untouched.
+        func check(_ got: [Float], against want: [Float]) -> (ok: Bool, worst: Double) {
+            var worst = 0.0
             for i in 0..<m {
-                for j in 0..<n { worst = max(worst, abs(got[i * ldc + j] - want[i * ldc + j])) }
+                let row = (i * ldc)..<(i * ldc + n)
+                worst = max(worst, worstError(got[row], want[row]))
                 for j in n..<ldc where got[i * ldc + j] != c[i * ldc + j] { return (false, .infinity) }
             }
             return (worst <= tolerance, worst)
@@ -221,14 +223,13 @@ import Darwin
     static let rowShapes = [(1, 1), (2, 3), (7, 17), (3, 31), (5, 32), (4, 33), (17, 64), (2, 127),
                             (9, 255), (3, 256), (31, 1000), (1000, 7)]
 
-    static func close(_ got: [Float], _ want: [Float], abs a: Float = 4e-6, rel r: Float = 4e-6) -> Bool {
-        got.count == want.count && zip(got, want).allSatisfy { g, w in
-            g == w || abs(g - w) <= a + r * abs(w)
-        }
+    /// NaN-safe (see NumericComparison.swift): a NaN anywhere fails.
+    static func close(_ got: [Float], _ want: [Float], abs a: Double = 4e-6, rel r: Double = 4e-6) -> Bool {
+        allClose(got, want, abs: a, rel: r)
     }
 
     static func close(_ got: Double, _ want: Double, rel: Double = 1e-5, abs a: Double = 1e-6) -> Bool {
-        got == want || Swift.abs(got - want) <= a + rel * Swift.abs(want)
+        isClose(got, want, abs: a, rel: rel)
     }
 
     /// Applies an in-place op on copies for `backend` and the reference; returns (backend's, reference's).
@@ -290,7 +291,7 @@ import Darwin
                 for r in 0..<rows.count {
                     let row = got[(r * cols)..<((r + 1) * cols)]
                     #expect(row.allSatisfy { $0.isFinite && $0 >= 0 }, "\(level) row \(r): \(Array(row))")
-                    #expect(abs(row.reduce(0, +) - 1) < 1e-6, "\(level) row \(r) sums to \(row.reduce(0, +))")
+                    #expect(isClose(row.reduce(0, +), 1, abs: 1e-6), "\(level) row \(r) sums to \(row.reduce(0, +))")
                 }
                 #expect(got[0] == 0.5 && got[3] == 0.5 && got[1] == 0)
                 #expect(got[15] == 0, "exp(-inf) must be exactly 0")
@@ -345,8 +346,9 @@ import Darwin
             var worstSigmoid = 0.0, worstTanh = 0.0
             for (i, x) in xs.enumerated() {
                 let wantS = 1 / (1 + exp(-Double(x))), wantT = tanh(Double(x))
-                worstSigmoid = max(worstSigmoid, abs(Double(sig[i]) - wantS) / Double(Float(wantS).ulp))
-                if x != 0 { worstTanh = max(worstTanh, abs(Double(th[i]) - wantT) / Double(Float(wantT).ulp)) }
+                // elementError is +∞ (never NaN) for a NaN result, so `max` cannot drop it.
+                worstSigmoid = max(worstSigmoid, elementError(Double(sig[i]), wantS) / Double(Float(wantS).ulp))
+                if x != 0 { worstTanh = max(worstTanh, elementError(Double(th[i]), wantT) / Double(Float(wantT).ulp)) }
             }
             #expect(worstSigmoid <= 4, "sigmoid \(level): \(worstSigmoid) ulp")
             #expect(worstTanh <= 4, "tanh \(level): \(worstTanh) ulp")
@@ -454,6 +456,67 @@ import Darwin
             #expect(double.threads == 2 && Self.teamSize(double) == 2)
         }
         #expect(run(single) == run(double))
+    }
+
+    // MARK: - Non-finite input on every level and path
+
+    /// NaN, +∞ and −∞ in A and B (and C when beta ≠ 0) through every GEMM path of every SIMD
+    /// level: C must be NaN, ±∞ or finite exactly where the reference's is (the class of each
+    /// element does not depend on summation order), finite elements within the tolerance.
+    @Test func gemmNonFiniteOnEveryLevelAndPath() {
+        for (transA, transB) in Self.transposes {
+            for (m, n, k) in [(9, 7, 5), (70, 65, 400)] {
+                for (alpha, beta) in [(Float(1), Float(0)), (-0.5, 1), (0, 2.5), (2.5, -1)] {
+                    var g = GemmCase(transA, transB, m, n, k, alpha: alpha, beta: beta)
+                    var rng = SeededGenerator(seed: UInt64(m * 31 + k))
+                    for value in [Float.nan, .infinity, -.infinity] {
+                        g.a[rng.nextInt(below: g.a.count)] = value
+                        g.b[rng.nextInt(below: g.b.count)] = value
+                        if beta != 0 { g.c[rng.nextInt(below: m) * g.ldc + rng.nextInt(below: n)] = value }
+                    }
+                    let want = g.run(Self.reference)
+                    // The usual bound with max|A|, max|B|, max|C| ≤ 1 (uniform in [-1, 1)), doubled.
+                    let tolerance = 4 * Double(k + 2) * Double(Self.epsilon) * Double(abs(alpha)) + 4 * Double(Self.epsilon) * Double(abs(beta))
+                    for level in Self.levels {
+                        for path in [BP_GEMM_DIRECT, BP_GEMM_BLOCKED, BP_GEMM_NARROW, BP_GEMM_SHARED_B] {
+                            let got = g.run(Self.backend, level: level, threads: 2, path: path)
+                            #expect(allClose(got, want, abs: tolerance, nanMatches: true),
+                                    "level \(level) path \(path) \(transA)\(transB) (\(m),\(n),\(k)) alpha \(alpha) beta \(beta)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Activations, softmax, losses and argmax on NaN, ±∞, −0 and subnormals at every SIMD
+    /// level, in vector bodies and tails, against the reference (NaN where it has NaN).
+    @Test func nonFiniteElementwiseAndRowOpsOnEveryLevel() {
+        let specials: [Float] = [.nan, .infinity, -.infinity, -0.0, Float(bitPattern: 0x1000), 3, -2, 0.5]
+        forEachLevel { c, level in
+            for n in [8, 17, 40] {
+                let x = (0..<n).map { specials[($0 * 5) % specials.count] }
+                for kind in Activation.allCases {
+                    let (got, want) = Self.pair(c, x) { b, y in b.activationForward(kind, x: y, y: y, count: n) }
+                    #expect(allClose(got, want, abs: 4e-6, rel: 4e-6, nanMatches: true), "\(kind) \(level) n=\(n): \(got)")
+                }
+                let rows = n / 4, cols = 4
+                let (soft, softWant) = Self.pair(c, x) { b, y in b.softmaxRows(y, y: y, rows: rows, cols: cols) }
+                #expect(allClose(soft, softWant, abs: 4e-6, rel: 4e-6, nanMatches: true), "softmax \(level) n=\(n): \(soft)")
+                var got = [Int32](repeating: -1, count: rows), want = got
+                c.argmaxRows(x, rows: rows, cols: cols, into: &got)
+                Self.reference.argmaxRows(x, rows: rows, cols: cols, into: &want)
+                #expect(got == want, "argmax \(level) n=\(n)")
+                let t = (0..<n).map { Float($0 % 2) }
+                var lossC = 0.0, lossRef = 0.0
+                let bce = Self.pair(c, t) { b, g in
+                    let l = b.binaryCrossEntropyWithLogits(x, target: t, count: n, grad: g, scale: 0.5)
+                    if b === c { lossC = l } else { lossRef = l }
+                }
+                #expect(allClose(bce.0, bce.1, abs: 4e-6, rel: 4e-6, nanMatches: true) && lossC.isNaN && lossRef.isNaN,
+                        "bce \(level) n=\(n)")
+            }
+        }
     }
 
     /// How many threads a parallel kernel call of `backend` actually runs on.

@@ -1,17 +1,13 @@
 import Testing
 @testable import Backprop
 
-/// The same network, seed and data trained on every available backend, with no
-/// backend-specific code: losses agree epoch by epoch, accuracies within 0.5 points, and the
-/// final weights within tolerance of the reference's.
+/// The same network, seed and data trained on every backend, with no backend-specific code,
+/// in several configurations (activations, losses, optimizers, clipping, weight decay): losses
+/// agree epoch by epoch, accuracies within 0.5 points, and the final weights within tolerance
+/// of the reference's. The reference runs once per configuration and is compared with every
+/// other backend, never with itself.
 @Suite("End-to-end equivalence", .serialized)
 struct EndToEndEquivalenceTests {
-    static let backendNames: [String] = {
-        _ = try? BackendPlugins.loadFromEnvironment()  // checked by PluginTests.thePluginPathOfThisRunLoads
-        let entries = (try? BackendRegistry.entries(threads: 2, environment: ProcessEnvironment.current)) ?? []
-        return entries.filter(\.available).map(\.name)
-    }()
-
     /// scripts/test installs OpenBLAS and libomp, so a run without all three backends is a
     /// broken machine, not a pass. `BACKPROP_OPENBLAS_DISABLE=1` simulates a machine without
     /// OpenBLAS on purpose.
@@ -19,8 +15,31 @@ struct EndToEndEquivalenceTests {
         var expected = ["c", "openblas", "swift"]
         if ProcessEnvironment.current["BACKPROP_OPENBLAS_DISABLE"] == "1" { expected.removeAll { $0 == "openblas" } }
         // Registered backends and plugins (BACKPROP_PLUGIN_PATH) may add more names.
-        #expect(Set(expected).isSubset(of: Self.backendNames), "\(Self.backendNames)")
+        #expect(Set(expected).isSubset(of: TestBackends.available), "\(TestBackends.available)")
     }
+
+    /// One training set-up on scaled digits, 64 → 32 → 10.
+    struct Configuration: Sendable, CustomTestStringConvertible {
+        let name: String
+        let epochs: Int
+        let activation: @Sendable () -> any Layer
+        let loss: Loss
+        let optimizer: @Sendable () -> any Optimizer
+        var clipGradNorm: Float? = nil
+        var testDescription: String { name }
+    }
+
+    static let configurations: [Configuration] = [
+        Configuration(name: "ReLU, cross-entropy, SGD with momentum", epochs: 5, activation: { ReLU() },
+                      loss: .crossEntropy(), optimizer: { SGD(learningRate: 0.05, momentum: 0.9) }),
+        Configuration(name: "tanh, cross-entropy, Adam with L2 decay, clipped to norm 1", epochs: 3,
+                      activation: { Tanh() }, loss: .crossEntropy(),
+                      optimizer: { Adam(learningRate: 0.005, weightDecay: 1e-3) }, clipGradNorm: 1),
+        Configuration(name: "sigmoid, MSE, Nesterov SGD with weight decay", epochs: 3, activation: { Sigmoid() },
+                      loss: .mse(), optimizer: { SGD(learningRate: 0.5, momentum: 0.9, weightDecay: 1e-3, nesterov: true) }),
+        Configuration(name: "ReLU, BCE, AdamW", epochs: 3, activation: { ReLU() },
+                      loss: .binaryCrossEntropy(), optimizer: { AdamW(learningRate: 0.003, weightDecay: 0.01) }),
+    ]
 
     struct Run {
         let losses: [Double]
@@ -28,37 +47,41 @@ struct EndToEndEquivalenceTests {
         let weights: [[Float]]
     }
 
-    /// 5 epochs of 64-32-10 (ReLU, cross-entropy, SGD with momentum) on scaled digits.
-    static func train(on backendName: String) throws -> Run {
-        let backend = try BackendRegistry.make(name: backendName, threads: 2, environment: ProcessEnvironment.current)
+    static func train(_ configuration: Configuration, on backendName: String) throws -> Run {
+        let backend = try TestBackends.make(backendName)
         let (train, test) = try LearningTests.digitsSplit()
-        let model = Sequential(seed: 1) { Dense(64, 32); ReLU(); Dense(32, 10) }
-        let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
+        let model = Sequential([Dense(64, 32), configuration.activation(), Dense(32, 10)], seed: 1)
+        let trainer = Trainer(model: model, loss: configuration.loss, optimizer: configuration.optimizer(),
                               backend: backend, seed: 2)
-        try trainer.fit(train, validation: test, epochs: 5, batchSize: 32)
+        trainer.clipGradNorm = configuration.clipGradNorm
+        try trainer.fit(train, validation: test, epochs: configuration.epochs, batchSize: 32)
         return Run(losses: trainer.state.history.map(\.trainLoss),
-                   accuracy: trainer.state.history.last!.testAccuracy!,
+                   accuracy: try #require(trainer.state.history.last?.testAccuracy),
                    weights: model.namedParameters.map { $0.parameter.value.scalars })
     }
 
-    static let reference = Result { try train(on: "swift") }
+    /// The reference's run of each configuration, trained on first use.
+    static let references: [String: Result<Run, any Error>] = Dictionary(uniqueKeysWithValues: configurations.map { c in
+        (c.name, Result { try train(c, on: "swift") })
+    })
 
-    @Test(arguments: backendNames.filter { $0 != "swift" })
-    func trainingMatchesTheReference(_ name: String) throws {
-        let reference = try Self.reference.get()
-        let run = try Self.train(on: name)
+    @Test(arguments: configurations, TestBackends.compared)
+    func trainingMatchesTheReference(_ configuration: Configuration, _ name: String) throws {
+        let reference = try #require(Self.references[configuration.name]).get()
+        let run = try Self.train(configuration, on: name)
+        let label = "\(name), \(configuration.name)"
+        #expect(run.losses.count == configuration.epochs && reference.losses.count == configuration.epochs)
         // Per-epoch mean loss: relative 1e-4 for the first epochs, where float32 summation-order
         // differences have not yet been amplified by training.
         for (epoch, (a, b)) in zip(run.losses, reference.losses).enumerated() {
-            let tolerance = epoch < 2 ? 1e-4 : 1e-3
-            #expect(abs(a - b) <= tolerance * abs(b), "\(name) epoch \(epoch + 1): loss \(a) vs reference \(b)")
+            #expect(isClose(a, b, rel: epoch < 2 ? 1e-4 : 1e-3), "\(label) epoch \(epoch + 1): loss \(a) vs reference \(b)")
         }
-        #expect(abs(run.accuracy - reference.accuracy) <= 0.005, "\(name): accuracy \(run.accuracy) vs \(reference.accuracy)")
-        // Weights after 5 epochs: absolute 1e-3 (weights are O(0.1–1)).
+        #expect(isClose(run.accuracy, reference.accuracy, abs: 0.005), "\(label): accuracy \(run.accuracy) vs \(reference.accuracy)")
+        // Weights at the end: absolute 1e-3 (weights are O(0.1–1)); a NaN fails.
         for (tensor, (a, b)) in zip(["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"],
                                     zip(run.weights, reference.weights)) {
-            let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-            #expect(worst <= 1e-3, "\(name) \(tensor): max |Δ| \(worst)")
+            let worst = worstError(a, b)
+            #expect(worst <= 1e-3, "\(label) \(tensor): max |Δ| \(worst)")
         }
     }
 }

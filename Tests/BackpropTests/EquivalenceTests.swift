@@ -1,19 +1,12 @@
 import Testing
 @testable import Backprop
 
-/// Every backend that can run on this machine (`swift` always), built with two threads, and
-/// the plugins of `BACKPROP_PLUGIN_PATH` (scripts/test points it at .build/plugins, so the
-/// `example` and `blis` plugins run this suite too; a load error fails
-/// `PluginTests.thePluginPathOfThisRunLoads`). The process environment is honoured, so
-/// `BACKPROP_OPENBLAS_DISABLE=1 swift test` runs the suite as on a machine without OpenBLAS.
-private let availableBackendNames: [String] = {
-    _ = try? BackendPlugins.loadFromEnvironment()
-    let entries = (try? BackendRegistry.entries(threads: 2, environment: ProcessEnvironment.current)) ?? []
-    return entries.filter(\.available).map(\.name)
-}()
+// Tests against the reference run on `TestBackends.compared` (never `swift` against itself);
+// tests against hand-computed answers run on `TestBackends.available`, the reference included.
+private let availableBackendNames = TestBackends.available
 
 private func makeBackend(_ name: String) throws -> any Backend {
-    try BackendRegistry.make(name: name, threads: 2, environment: ProcessEnvironment.current)
+    try TestBackends.make(name)
 }
 
 /// C = alpha · op(A) · op(B) + beta · C on arrays; returns the whole C buffer, padding included.
@@ -43,7 +36,7 @@ struct EquivalenceTests {
         #expect(availableBackendNames.contains("swift"))
     }
 
-    @Test("every op matches the reference within its tolerance", arguments: availableBackendNames)
+    @Test("every op matches the reference within its tolerance", arguments: TestBackends.compared)
     func everyOpMatches(name: String) throws {
         let records = OpVerifier().verify(try makeBackend(name))
         #expect(records.count == VerifiedOp.allCases.count)
@@ -124,7 +117,7 @@ struct EquivalenceTests {
         #expect(out == [29])
     }
 
-    @Test("random shapes, transposes and leading dimensions", arguments: availableBackendNames)
+    @Test("random shapes, transposes and leading dimensions", arguments: TestBackends.compared)
     func randomGemm(name: String) throws {
         let backend = try makeBackend(name)
         let reference = SwiftBackend()
@@ -147,7 +140,7 @@ struct EquivalenceTests {
             let got = gemm(backend, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             let allowed = tolerance.allowed(reference: 0, terms: k + 2, scale: Double(abs(alpha) + abs(beta)))
-            let worst = zip(got, want).map { Double(abs($0 - $1)) }.max() ?? 0
+            let worst = worstError(got, want)
             #expect(worst <= allowed, "seed \(seed): m=\(m) n=\(n) k=\(k) transA=\(transA) transB=\(transB) error \(worst)")
         }
     }

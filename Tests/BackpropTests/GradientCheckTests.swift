@@ -9,7 +9,7 @@ import Testing
     static let h: Float = 1e-2
 
     static func close(_ analytic: Float, _ numeric: Double) -> Bool {
-        abs(Double(analytic) - numeric) <= 2e-3 + 2e-2 * abs(numeric)
+        isClose(Double(analytic), numeric, abs: 2e-3, rel: 2e-2)
     }
 
     /// Random values in [−1, 1), kept at least 0.05 away from 0 so ReLU's kink is never crossed.
@@ -128,13 +128,13 @@ import Testing
         var scratch: Tensor?
         let g = Tensor(rows: 1, cols: 2)
         // MSE: ((1-0)² + (2-4)²) / 2 = 2.5
-        #expect(abs(Loss.mse().compute(output: y, labels: nil, targets: t, grad: g, scratch: &scratch, backend: backend) - 2.5) < 1e-6)
+        #expect(isClose(Loss.mse().compute(output: y, labels: nil, targets: t, grad: g, scratch: &scratch, backend: backend), 2.5, abs: 1e-6))
         #expect(g.scalars == [1, -2])  // 2(y − t)/2
         // BCE with logits z = 0, t = 1: log 2.
         let z = try Tensor([[0]]), one = try Tensor([[1]])
         let g1 = Tensor(rows: 1, cols: 1)
         let bce = Loss.binaryCrossEntropy().compute(output: z, labels: nil, targets: one, grad: g1, scratch: &scratch, backend: backend)
-        #expect(abs(bce - 0.6931472) < 1e-6)
-        #expect(abs(g1.data[0] + 0.5) < 1e-7)
+        #expect(isClose(bce, 0.6931472, abs: 1e-6))
+        #expect(isClose(g1.data[0], -0.5, abs: 1e-7))
     }
 }

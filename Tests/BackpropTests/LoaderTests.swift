@@ -363,8 +363,8 @@ func idxHeader(_ magic: UInt32, _ dims: [UInt32]) -> [UInt8] {
         let n = Normalizer(fitting: .standardize, to: train)
         let z = try n.apply(to: train)
         let column = (0..<3).map { z[$0, 0] }
-        #expect(abs(column.reduce(0, +)) < 1e-6)
-        #expect(abs(column.map { $0 * $0 }.reduce(0, +) / 3 - 1) < 1e-5)
+        #expect(isClose(column.reduce(0, +), 0, abs: 1e-6))
+        #expect(isClose(column.map { $0 * $0 }.reduce(0, +) / 3, 1, abs: 1e-5))
         #expect((0..<3).allSatisfy { z[$0, 1] == 0 } && n.divisor[1] == 1)
         #expect(try Normalizer(fitting: .none, to: train).apply(to: train).scalars == train.scalars)
     }

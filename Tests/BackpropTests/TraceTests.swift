@@ -12,7 +12,7 @@ import Testing
     @Test func workedExampleFromTheGivenLogits() throws {
         let trace = try BackpropTrace.run(.worked)
         expectClose(try value(trace, "given.softmax", "p").values, [0.659, 0.242, 0.099], 5e-4)
-        #expect(abs(try value(trace, "given.loss", "L").scalar - 0.417) < 5e-4)
+        #expect(isClose(try value(trace, "given.loss", "L").scalar, 0.417, abs: 5e-4))
         expectClose(try value(trace, "given.dz", "dL/dz").values, [-0.341, 0.242, 0.099], 5e-4)
         expectClose(try value(trace, "given.dx", "dL/dx").values, [-0.131, -0.036], 5e-4)
         // The stored weight is the tutorial's W transposed.
@@ -27,7 +27,7 @@ import Testing
     @Test func workedExamplePyTorchCheckAndUpdate() throws {
         let trace = try BackpropTrace.run(.worked, learningRate: 0.1)
         expectClose(try value(trace, "check.forward", "z").values, [0.7, 0.5, -0.5], 1e-6)
-        #expect(abs(try value(trace, "check.loss", "L").scalar - 0.751) < 5e-4)
+        #expect(isClose(try value(trace, "check.loss", "L").scalar, 0.751, abs: 5e-4))
         expectClose(try value(trace, "check.dx", "dL/dx").values, [-0.207, -0.040], 5e-4)
         // dWᵀ = xᵀ·dz with x = [1, 1]: both rows equal dz; db = dz.
         let dz = try value(trace, "check.dz", "dL/dz").values
@@ -41,7 +41,7 @@ import Testing
         expectClose(Array(updated.values[0..<3]), zip([0.2, -0.3, 0.1], dz).map { $0 - 0.1 * $1 }, 1e-6)
         #expect(trace.lossBefore == Double(try value(trace, "check.loss", "L").scalar))
         #expect(trace.lossAfter < trace.lossBefore)
-        #expect(abs(trace.lossAfter - Double(try value(trace, "after", "L").scalar)) < 1e-6)
+        #expect(isClose(trace.lossAfter, Double(try value(trace, "after", "L").scalar), abs: 1e-6))
     }
 
     @Test func xorTraceFollowsTheChainRule() throws {
@@ -52,9 +52,9 @@ import Testing
         ])
         let a2 = try value(trace, "forward.a2", "a2").scalar
         let dA2 = try value(trace, "backward.da2", "dL/da2").scalar
-        #expect(abs(dA2 - 2 * (a2 - 1)) < 1e-6)
+        #expect(isClose(dA2, 2 * (a2 - 1), abs: 1e-6))
         let dZ2 = try value(trace, "backward.dz2", "dL/dz2").scalar
-        #expect(abs(dZ2 - dA2 * a2 * (1 - a2)) < 1e-6)
+        #expect(isClose(dZ2, dA2 * a2 * (1 - a2), abs: 1e-6))
         let dW1 = try value(trace, "backward.dW1", "dL/dW1")
         #expect(dW1.rows == 2 && dW1.cols == 2)
         // x = [1, 0]: the second input's weights get no gradient.

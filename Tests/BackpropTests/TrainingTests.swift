@@ -52,7 +52,12 @@ import Testing
         }
     }
 
-    @Test func divergenceStopsWithEpochAndBatchAndKeepsWeights() throws {
+    /// On every backend, with each way a loss becomes non-finite: ∞ from overflow (MSE), and NaN
+    /// from a NaN feature through ReLU (which must not turn it into 0), sigmoid and the fused
+    /// cross-entropy and BCE.
+    @Test(arguments: TestBackends.available)
+    func divergenceStopsWithEpochAndBatchAndKeepsWeights(name: String) throws {
+        let backend = try TestBackends.make(name)
         let data = try Dataset(features: Tensor([[1e30, -1e30], [1e30, 1e30]]), targets: Tensor([[1], [0]]))
         let model = Sequential(seed: 1) { Dense(2, 1) }
         let before = model.namedParameters.map { $0.parameter.value.scalars }
@@ -64,6 +69,29 @@ import Testing
             return epoch == 1 && batch == 1
         }
         #expect(model.namedParameters.map { $0.parameter.value.scalars } == before)
+
+        // One NaN feature in the one batch of four: the first step stops, weights untouched.
+        let nanFeatures = try Tensor([[0.5, 1], [1, 0.25], [.nan, 1], [1, 1]])
+        let cases: [(String, Loss, () -> [any Layer], Dataset)] = [
+            ("relu + cross-entropy", .crossEntropy(), { [Dense(2, 3), ReLU(), Dense(3, 2)] },
+             try Dataset(features: nanFeatures, labels: [0, 1, 0, 1])),
+            ("sigmoid + MSE", .mse(), { [Dense(2, 3), Sigmoid(), Dense(3, 1)] },
+             try Dataset(features: nanFeatures, targets: Tensor([[0], [1], [0], [1]]))),
+            ("tanh + BCE", .binaryCrossEntropy(), { [Dense(2, 3), Tanh(), Dense(3, 1)] },
+             try Dataset(features: nanFeatures, targets: Tensor([[0], [1], [0], [1]]))),
+        ]
+        for (label, loss, layers, data) in cases {
+            let model = Sequential(layers(), seed: 2)
+            let before = model.namedParameters.map { $0.parameter.value.scalars }
+            let trainer = Trainer(model: model, loss: loss, optimizer: Adam(learningRate: 0.01), backend: backend, seed: 1)
+            #expect {
+                try trainer.fit(data, epochs: 2, batchSize: 4)
+            } throws: { error in
+                guard case BackpropError.diverged(let epoch, let batch, let loss) = error else { return false }
+                return epoch == 1 && batch == 1 && loss.isNaN
+            }
+            #expect(model.namedParameters.map { $0.parameter.value.scalars } == before, "\(name) \(label): the weights took the NaN step")
+        }
     }
 
     @Test func stoppingAndResumingIsBitIdentical() throws {

@@ -3,7 +3,15 @@ import Testing
 
 /// A backend with one deliberate bug, to show that `OpVerifier` catches each kind.
 private final class FaultyBackend: Backend {
-    enum Fault { case gemmOffByRelative, gemmReadsC, gemmIgnoresLdc, softmaxSkew, argmaxLastTie, biasOverrun }
+    enum Fault {
+        case gemmOffByRelative, gemmReadsC, gemmIgnoresLdc, softmaxSkew, argmaxLastTie, biasOverrun
+        /// One NaN in C where the reference is finite.
+        case gemmWritesNaN
+        /// alpha = 0 still multiplies A and B (0 · NaN = NaN), against BLAS.
+        case gemmReadsOperandsWhenAlphaIsZero
+        /// relu(NaN) = 0, i.e. the old `x > 0 ? x : 0`.
+        case reluZeroesNaN
+    }
 
     let name = "faulty"
     let detail = "test double"
@@ -31,6 +39,19 @@ private final class FaultyBackend: Backend {
             // Writes rows n apart; with ldc > n the result lands in the wrong cells.
             reference.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                            b: b, ldb: ldb, beta: beta, c: c, ldc: n)
+        case .gemmWritesNaN:
+            reference.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                           b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            if m * n * k > 1 { c[(m - 1) * ldc + n - 1] = .nan }
+        case .gemmReadsOperandsWhenAlphaIsZero where alpha == 0:
+            // C = beta·C + 0·(A·B): exact for finite A·B, NaN where A·B has a NaN or ∞.
+            reference.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0, a: a, lda: lda,
+                           b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            let product = UnsafeMutablePointer<Float>.allocate(capacity: max(m * n, 1))
+            defer { product.deallocate() }
+            reference.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda,
+                           b: b, ldb: ldb, beta: 0, c: product, ldc: n)
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] += 0 * product[i * n + j] } }
         default:
             reference.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
@@ -40,6 +61,13 @@ private final class FaultyBackend: Backend {
     func softmaxRows(_ x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
         SwiftBackend().softmaxRows(x, y: y, rows: rows, cols: cols)
         if fault == .softmaxSkew { for i in 0..<(rows * cols) { y[i] *= 1.0001 } }
+    }
+
+    func activationForward(_ kind: Activation, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
+        guard fault == .reluZeroesNaN && kind == .relu else {
+            return SwiftBackend().activationForward(kind, x: x, y: y, count: count)
+        }
+        for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
     }
 
     func argmaxRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Int32>) {
@@ -72,6 +100,9 @@ struct VerifierTests {
         (.softmaxSkew, .softmaxRows),
         (.argmaxLastTie, .argmaxRows),
         (.biasOverrun, .addBias),
+        (.gemmWritesNaN, .gemm),
+        (.gemmReadsOperandsWhenAlphaIsZero, .gemm),
+        (.reluZeroesNaN, .reluForward),
     ])
     fileprivate func catchesFault(fault: FaultyBackend.Fault, op: VerifiedOp) {
         let records = OpVerifier().verify(FaultyBackend(fault), ops: [op, .copy])
@@ -79,6 +110,37 @@ struct VerifierTests {
         #expect(records.first?.pass == false, "\(fault) was not caught")
         #expect(records.first?.worstCase.isEmpty == false)
         #expect(records.last?.pass == true)
+    }
+
+    @Test("NaN never matches NaN unless specified; a NaN error is never lost by max")
+    func meterIsNaNSafe() {
+        var meter = ErrorMeter(tolerance: VerifiedOp.copy.tolerance)
+        meter.compare(.nan, .nan, allowed: 1)
+        meter.finishCase("NaN against NaN, not expected")
+        #expect(meter.record(backend: "t", op: .copy).pass == false)
+
+        var expected = ErrorMeter(tolerance: VerifiedOp.copy.tolerance)
+        expected.compare(.nan, .nan, allowed: 0, nanExpected: true)
+        expected.compare(.infinity, .infinity, allowed: 0, nanExpected: true)
+        expected.finishCase("NaN where NaN is specified")
+        #expect(expected.record(backend: "t", op: .copy).pass == true)
+
+        // An error of 0.5 first, then a NaN result: `max(0.5, .nan)` would keep 0.5.
+        var late = ErrorMeter(tolerance: VerifiedOp.sgdUpdate.tolerance)
+        late.compare(1.5, 1, allowed: 1)
+        late.compare(.nan, 1, allowed: 1)
+        late.compare(.infinity, 1, allowed: 1)
+        late.finishCase("late NaN")
+        let record = late.record(backend: "t", op: .sgdUpdate)
+        #expect(record.pass == false && record.maxAbsError == .infinity && record.worstRatio == .infinity)
+
+        // ∞ against a finite value, or −∞ against +∞.
+        for (got, want) in [(Double.infinity, 3.0), (-.infinity, .infinity), (2, .infinity)] {
+            var meter = ErrorMeter(tolerance: VerifiedOp.gemm.tolerance)
+            meter.compare(got, want, allowed: 1e30, nanExpected: true)
+            meter.finishCase("\(got) vs \(want)")
+            #expect(meter.record(backend: "t", op: .gemm).pass == false, "\(got) vs \(want)")
+        }
     }
 
     @Test("the same seed gives the same records; another seed other cases")

@@ -16,7 +16,7 @@ import Testing
         let p = Tensor(rows: 1, cols: 3)
         backend.softmaxRows(logits.data, y: p.data, rows: 1, cols: 3)
         expectClose(p.scalars, [0.659, 0.242, 0.099], 5e-4)
-        #expect(abs(loss - 0.417) < 5e-4)
+        #expect(isClose(loss, 0.417, abs: 5e-4))
         expectClose(grad.scalars, [-0.341, 0.242, 0.099], 5e-4)
     }
 
@@ -56,7 +56,7 @@ import Testing
             Loss.crossEntropy().compute(output: z, labels: $0.baseAddress, targets: nil, grad: grad,
                                         scratch: &scratch, backend: backend)
         }
-        #expect(abs(loss - 0.751) < 5e-4)
+        #expect(isClose(loss, 0.751, abs: 5e-4))
         let dx = model.backwardToInput(grad, backend: backend)
         expectClose(dx.scalars, [-0.207, -0.040], 5e-4)
     }
@@ -66,6 +66,6 @@ func expectClose(_ actual: [Float], _ expected: [Float], _ tolerance: Float,
                  sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(actual.count == expected.count, sourceLocation: sourceLocation)
     for (a, e) in zip(actual, expected) {
-        #expect(abs(a - e) <= tolerance, "\(actual) vs \(expected)", sourceLocation: sourceLocation)
+        #expect(isClose(a, e, abs: Double(tolerance)), "\(actual) vs \(expected)", sourceLocation: sourceLocation)
     }
 }

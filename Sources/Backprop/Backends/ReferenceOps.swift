@@ -75,7 +75,8 @@ extension Backend {
     ) {
         switch kind {
         case .relu:
-            for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
+            // NaN propagates (torch.relu): only x ≤ 0 gives 0.
+            for i in 0..<count { y[i] = x[i] <= 0 ? 0 : x[i] }
         case .sigmoid:
             for i in 0..<count { y[i] = referenceSigmoid(x[i]) }
         case .tanh:
@@ -104,8 +105,10 @@ extension Backend {
             var maxValue = -Float.infinity
             for c in 0..<cols { maxValue = max(maxValue, xr[c]) }
             if maxValue == -Float.infinity {
-                // Every logit is -inf: no class is preferred.
-                for c in 0..<cols { yr[c] = 1 / Float(cols) }
+                // Every logit is -inf: no class is preferred. Unless max skipped a NaN: then the
+                // row is NaN, as any row holding a NaN.
+                let value = referenceRowHasNaN(xr, cols) ? Float.nan : 1 / Float(cols)
+                for c in 0..<cols { yr[c] = value }
                 continue
             }
             var sum: Float = 0
@@ -185,8 +188,9 @@ extension Backend {
     public func argmaxRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Int32>) {
         for r in 0..<rows {
             let row = x + r * cols
+            // NaN counts as the largest value; the first one wins (numpy, torch.argmax).
             var best = 0
-            for c in 1..<max(cols, 1) where row[c] > row[best] { best = c }
+            for c in 1..<max(cols, 1) where !row[best].isNaN && (row[c] > row[best] || row[c].isNaN) { best = c }
             out[r] = Int32(best)
         }
     }
@@ -260,8 +264,14 @@ func referenceSigmoid(_ x: Float) -> Float {
 func referenceLogSumExp(_ z: UnsafePointer<Float>, _ count: Int) -> Float {
     var maxValue = -Float.infinity
     for c in 0..<count { maxValue = max(maxValue, z[c]) }
-    if maxValue == -Float.infinity { return -Float.infinity }
+    if maxValue == -Float.infinity { return referenceRowHasNaN(z, count) ? .nan : -Float.infinity }
     var sum: Float = 0
     for c in 0..<count { sum += expf(z[c] - maxValue) }
     return maxValue + logf(sum)
+}
+
+/// Whether any of `count` values is NaN (which `max` skips).
+func referenceRowHasNaN(_ x: UnsafePointer<Float>, _ count: Int) -> Bool {
+    for i in 0..<count where x[i].isNaN { return true }
+    return false
 }

@@ -12,12 +12,16 @@ extension VerificationRun {
                 // Wide enough to saturate sigmoid and tanh; exact zeros exercise relu's edge.
                 let x = Scratch(count: count, misaligned: misaligned, uniform: -12, 12, using: &rng)
                 for i in stride(from: 0, to: count, by: 17) { x[i] = 0 }
+                // Every fourth case also holds NaN, ±∞, −0 and subnormals, scattered so that they
+                // land in SIMD bodies and tails; NaN in the reference is then the specified answer.
+                let special = index % 4 == 3 && count >= 8
+                if special { x.scatter(Self.specialValues, every: 13) }
                 let y = Scratch<Float>(count: count, misaligned: misaligned)
                 reference.activationForward(kind, x: x.pointer, y: y.pointer, count: count)
                 let result = inPlace ? Scratch(copying: x) : Scratch<Float>(count: count, misaligned: misaligned)
                 backend.activationForward(kind, x: inPlace ? result.pointer : x.pointer, y: result.pointer, count: count)
-                forward.compare(result, y)
-                forward.finishCase(label)
+                forward.compare(result, y, nanExpected: special)
+                forward.finishCase(label + (special ? " with NaN, ±∞, −0, subnormals" : ""))
 
                 // Backward from the reference forward output, so only the backward op differs.
                 let dy = Scratch(count: count, misaligned: misaligned, uniform: -1, 1, using: &rng)
@@ -26,13 +30,19 @@ extension VerificationRun {
                 let gradient = inPlace ? Scratch(copying: dy) : Scratch<Float>(count: count, misaligned: misaligned)
                 backend.activationBackward(
                     kind, y: y.pointer, dy: inPlace ? gradient.pointer : dy.pointer, dx: gradient.pointer, count: count)
-                backward.compare(gradient, dx)
-                backward.finishCase(label)
+                backward.compare(gradient, dx, nanExpected: special)
+                backward.finishCase(label + (special ? " with NaN, ±∞, −0, subnormals" : ""))
             }
             store(forward, for: .forward(kind))
             store(backward, for: .backward(kind))
         }
     }
+
+    /// Non-finite and edge values the checks mix into some cases.
+    static let specialValues: [Float] = [
+        .nan, .infinity, -.infinity, -0.0, Float(bitPattern: 0x0000_1000), -Float.leastNonzeroMagnitude,
+        Float.greatestFiniteMagnitude, -Float.greatestFiniteMagnitude,
+    ]
 
     /// fill, copy, scale and sumOfSquares, which need no tolerance beyond rounding.
     func checkBufferOps() {

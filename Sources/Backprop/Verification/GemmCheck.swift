@@ -23,6 +23,14 @@ extension VerificationRun {
         if g.beta == 0 {
             for i in 0..<g.m { for j in 0..<g.n { c.buffer[i * c.ld + j] = .nan } }
         }
+        if g.nonFinite {
+            // A few NaN and ±∞ in the windows of A, B and C; whether an element of C comes out
+            // NaN, +∞ or −∞ does not depend on the order of the sums, so the reference's answer
+            // is the specified one.
+            a.poison(&rng)
+            b.poison(&rng)
+            if g.beta != 0 { c.poison(&rng) }
+        }
         let expected = Scratch(copying: c.buffer)
         let result = Scratch(copying: c.buffer)
         for (backend, out) in [(reference as any Backend, expected), (self.backend, result)] {
@@ -39,7 +47,8 @@ extension VerificationRun {
             for j in 0..<c.ld {
                 let index = i * c.ld + j
                 if j < g.n {
-                    meter.compare(Double(result[index]), Double(expected[index]), allowed: allowed)
+                    meter.compare(Double(result[index]), Double(expected[index]), allowed: allowed,
+                                  nanExpected: g.nonFinite)
                 } else {
                     meter.compareExactly(result[index], expected[index])
                 }
@@ -68,5 +77,18 @@ private struct StoredMatrix {
             }
         }
         maxMagnitude = largest
+        self.rows = rows
+        self.width = width
+    }
+
+    private let rows: Int, width: Int
+
+    /// Writes NaN, +∞ and −∞ at three seeded places of the window (not the padding); the
+    /// magnitudes the tolerance uses stay those of the finite values.
+    func poison(_ rng: inout SeededGenerator) {
+        guard rows > 0 && width > 0 else { return }
+        for value in [Float.nan, .infinity, -.infinity] {
+            buffer[rng.nextInt(below: rows) * ld + rng.nextInt(below: width)] = value
+        }
     }
 }

@@ -90,20 +90,24 @@ final class VerificationRun {
 
 extension ErrorMeter {
     /// Compares every element of two buffers with `allowed(i)` and requires their guard
-    /// cells to be untouched.
+    /// cells to be untouched. `nanExpected`: the inputs hold NaN or ∞ on purpose, so NaN in
+    /// the reference is the specified answer (see ``compare(_:_:allowed:nanExpected:)``).
     mutating func compare(
-        _ result: Scratch<Float>, _ reference: Scratch<Float>, allowed: (Int) -> Double
+        _ result: Scratch<Float>, _ reference: Scratch<Float>, nanExpected: Bool = false,
+        allowed: (Int) -> Double
     ) {
         for i in 0..<reference.count {
-            compare(Double(result[i]), Double(reference[i]), allowed: allowed(i))
+            compare(Double(result[i]), Double(reference[i]), allowed: allowed(i), nanExpected: nanExpected)
         }
         requireGuards(result)
     }
 
     /// Compares two buffers with the op's plain tolerance.
-    mutating func compare(_ result: Scratch<Float>, _ reference: Scratch<Float>) {
+    mutating func compare(_ result: Scratch<Float>, _ reference: Scratch<Float>, nanExpected: Bool = false) {
         let tolerance = self.tolerance
-        compare(result, reference) { tolerance.allowed(reference: Double(reference[$0])) }
+        compare(result, reference, nanExpected: nanExpected) {
+            reference[$0].isFinite ? tolerance.allowed(reference: Double(reference[$0])) : 0
+        }
     }
 
     /// Counts a write outside the buffer as an infinite error.

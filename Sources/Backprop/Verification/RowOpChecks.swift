@@ -43,6 +43,8 @@ extension VerificationRun {
     }
 
     /// Row-wise softmax of logits in [-10, 10), some rows all -inf, every other case in place.
+    /// With five rows or more, row 3 is a NaN among −∞ and row 4 holds +∞: both NaN by the
+    /// protocol, so NaN in the reference is the specified answer in those cases.
     func checkSoftmaxRows() {
         var rng = generator("softmax_rows")
         var meter = meter(.softmaxRows)
@@ -51,21 +53,28 @@ extension VerificationRun {
             let inPlace = index % 4 >= 2
             let x = logits(rows: shape.rows, cols: shape.cols, misaligned: misaligned, rng: &rng)
             for c in 0..<shape.cols where shape.rows > 2 { x[2 * shape.cols + c] = -.infinity }
+            let nonFinite = shape.rows >= 5
+            if nonFinite {
+                for c in 0..<shape.cols { x[3 * shape.cols + c] = -.infinity }
+                x[3 * shape.cols + shape.cols / 2] = .nan
+                x[4 * shape.cols + shape.cols - 1] = .infinity
+            }
             let expected = Scratch<Float>(count: x.count, misaligned: misaligned)
             reference.softmaxRows(x.pointer, y: expected.pointer, rows: shape.rows, cols: shape.cols)
             let y = inPlace ? x : Scratch<Float>(count: x.count, misaligned: misaligned)
             backend.softmaxRows(x.pointer, y: y.pointer, rows: shape.rows, cols: shape.cols)
             let tolerance = meter.tolerance
-            meter.compare(y, expected) {
+            meter.compare(y, expected, nanExpected: nonFinite) {
                 tolerance.allowed(reference: Double(expected[$0]), terms: shape.cols, scale: Double(abs(expected[$0])))
             }
             meter.finishCase("rows=\(shape.rows) cols=\(shape.cols)\(inPlace ? " in place" : "")"
-                + (misaligned ? " misaligned" : ""))
+                + (misaligned ? " misaligned" : "") + (nonFinite ? " with NaN and +∞ rows" : ""))
         }
         store(meter, for: .softmaxRows)
     }
 
-    /// out[r] = argmax of row r; rows 0 and 1 hold ties, which go to the first index.
+    /// out[r] = argmax of row r; rows 0 and 1 hold ties, which go to the first index; with four
+    /// rows or more, row 3 holds two NaN (the first wins) and row 2 a +∞.
     func checkArgmaxRows() {
         var rng = generator("argmax_rows")
         var meter = meter(.argmaxRows)
@@ -74,6 +83,11 @@ extension VerificationRun {
             let x = Scratch(count: shape.rows * shape.cols, misaligned: misaligned, uniform: -1, 1, using: &rng)
             if shape.rows > 0 { for c in 0..<shape.cols { x[c] = 0.5 } }
             if shape.rows > 1 && shape.cols > 2 { x[shape.cols + 1] = 3; x[2 * shape.cols - 1] = 3 }
+            if shape.rows > 3 && shape.cols > 2 {
+                x[2 * shape.cols + shape.cols - 1] = .infinity
+                x[3 * shape.cols + 1] = .nan
+                x[3 * shape.cols + shape.cols - 1] = .nan
+            }
             let expected = Scratch<Int32>(count: shape.rows, misaligned: misaligned, sentinel: -7)
             let out = Scratch<Int32>(count: shape.rows, misaligned: misaligned, sentinel: -7)
             reference.argmaxRows(x.pointer, rows: shape.rows, cols: shape.cols, into: expected.pointer)

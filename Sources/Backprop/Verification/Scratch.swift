@@ -66,6 +66,14 @@ extension Scratch where Element == Float {
         for i in 0..<count { pointer[i] = rng.uniform(low, high) }
     }
 
+    /// Writes `values` in turn at indices 0, every, 2·every, … (wrapping to the start of the
+    /// list), over the whole buffer.
+    func scatter(_ values: [Float], every: Int) {
+        for (n, i) in stride(from: every / 2, to: count, by: every).enumerated() {
+            pointer[i] = values[n % values.count]
+        }
+    }
+
     /// The largest |value| (NaN and the infinities ignored).
     var maxMagnitude: Double {
         var m = 0.0

@@ -13,10 +13,13 @@ struct VerificationPlan {
         var alpha: Float, beta: Float
         var padA: Int, padB: Int, padC: Int
         var misaligned: Bool
+        /// NaN, +∞ and −∞ at a few places in A and B (and C when beta ≠ 0).
+        var nonFinite = false
 
         var description: String {
             "m=\(m) n=\(n) k=\(k) \(transA ? "Aᵀ" : "A")·\(transB ? "Bᵀ" : "B") alpha=\(alpha) beta=\(beta)"
                 + " lda+\(padA) ldb+\(padB) ldc+\(padC)\(misaligned ? " misaligned" : "")"
+                + (nonFinite ? " with NaN and ±∞" : "")
         }
     }
 
@@ -75,6 +78,20 @@ struct VerificationPlan {
                               padA: 0, padB: 0, padC: 3, misaligned: false))
         cases.append(GemmCase(m: 7, n: 9, k: 5, transA: true, transB: false, alpha: 0, beta: 2,
                               padA: 1, padB: 0, padC: 0, misaligned: true))
+        // Non-finite operands: every transpose on a small shape and on one large enough for the
+        // blocked paths, with alpha ∈ {1, −0.5, 0, 2.5} (0: A and B are not read) and beta ∈
+        // {0, 1, 2.5, −1} in turn, so that NaN and ±∞ meet every alpha/beta rule.
+        let nonFiniteAlphas: [Float] = [1, -0.5, 0, 2.5], nonFiniteBetas: [Float] = [0, 1, 2.5, -1]
+        for (index, shape) in [(9, 7, 5), (65, 47, 129)].enumerated() {
+            for t in 0..<4 {
+                let i = t + index
+                cases.append(GemmCase(
+                    m: shape.0, n: shape.1, k: shape.2, transA: t & 1 == 1, transB: t & 2 == 2,
+                    alpha: nonFiniteAlphas[i % 4], beta: nonFiniteBetas[(i + index) % 4],
+                    padA: pads[i % 3], padB: pads[(i + 1) % 3], padC: pads[(i + 2) % 3],
+                    misaligned: i % 2 == 1, nonFinite: true))
+            }
+        }
         if thorough {
             var j = 0
             for m in sizes { for n in sizes { for k in sizes where m * n * k <= 1 << 22 {

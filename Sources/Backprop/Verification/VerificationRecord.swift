@@ -32,26 +32,33 @@ struct ErrorMeter {
 
     init(tolerance: Tolerance) { self.tolerance = tolerance }
 
-    /// Compares one element; `allowed` is the tolerance for it.
-    mutating func compare(_ result: Double, _ reference: Double, allowed: Double) {
+    /// Compares one element; `allowed` is the tolerance for it. NaN never equals NaN unless
+    /// `nanExpected` says the inputs were chosen so that NaN is the specified answer (a case
+    /// with NaN or ∞ in its inputs); a NaN anywhere else, or an infinity on one side only, is
+    /// an infinite error. No comparison with NaN can lower the error (`max(x, .nan)` is x).
+    mutating func compare(_ result: Double, _ reference: Double, allowed: Double, nanExpected: Bool = false) {
         let difference: Double
-        if result == reference || (result.isNaN && reference.isNaN) {
+        if result.isNaN || reference.isNaN {
+            difference = result.isNaN && reference.isNaN && nanExpected ? 0 : .infinity
+        } else if result == reference {
             difference = 0
         } else {
             let d = abs(result - reference)
-            difference = d.isNaN ? .infinity : d
+            difference = d.isFinite ? d : .infinity
         }
-        caseAbs = max(caseAbs, difference)
+        if difference > caseAbs { caseAbs = difference }
         if reference.isFinite { caseMagnitude = max(caseMagnitude, abs(reference)) }
         if difference > 0 {
-            caseRatio = max(caseRatio, allowed > 0 ? difference / allowed : .infinity)
+            let ratio = allowed > 0 ? difference / allowed : .infinity
+            if !(ratio <= caseRatio) { caseRatio = ratio.isNaN ? .infinity : ratio }
         }
     }
 
     /// Compares one element with the op's tolerance and no accumulation term.
-    mutating func compare(_ result: Float, _ reference: Float) {
+    mutating func compare(_ result: Float, _ reference: Float, nanExpected: Bool = false) {
         compare(Double(result), Double(reference),
-                allowed: tolerance.allowed(reference: Double(reference)))
+                allowed: reference.isFinite ? tolerance.allowed(reference: Double(reference)) : 0,
+                nanExpected: nanExpected)
     }
 
     /// A value that must be exactly equal, such as a guard cell past the end of a buffer.

@@ -88,7 +88,7 @@ extension BadInputCLITests {
         Case(name: "row 1: --data file missing", arguments: ["--dataset", "csv", "--data", "missing.csv"],
              message: "$DIR/missing.csv: cannot open (No such file or directory); expected a CSV file of numbers"),
         Case(name: "row 7: --report into a missing directory", arguments: ["--dataset", "xor", "--report", "no/such/r.html"],
-             message: "cannot write no/such/r.html: the directory no/such does not exist"),
+             message: "cannot write no/such/r.html (--report): the directory no/such does not exist"),
         Case(name: "row 50: --layers that do not fit the data", arguments: ["--dataset", "xor", "--layers", "3,4,2"],
              message: "--layers 3,4,2 does not fit the xor data, which has 2 features and 2 classes: the first width must be 2 and the last 2 (or use --hidden)"),
         Case(name: "row 53: unknown backend", arguments: ["--dataset", "xor", "--backend", "no-such-backend"],

@@ -42,7 +42,7 @@ public final class Trainer {
     public let backend: any Backend
     /// When set, gradients are rescaled so their global L2 norm is at most this value.
     public var clipGradNorm: Float?
-    /// Checked after every step; returning true ends ``fit`` early with ``FitOutcome/stopped``
+    /// Checked after every step; returning true ends ``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)`` early with ``FitOutcome/stopped``
     /// at a step boundary (used for Ctrl-C).
     public var shouldStop: (() -> Bool)?
     /// Progress of the run, for checkpoints and resuming.

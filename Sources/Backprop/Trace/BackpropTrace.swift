@@ -31,6 +31,7 @@ public enum BackpropTrace {
 
     /// Runs `example` and returns its steps.
     /// - Parameters:
+    ///   - example: which example to walk through.
     ///   - learningRate: η of the SGD update; the example's ``Example/defaultLearningRate`` when nil.
     ///   - backend: the engine that computes every number (the pure-Swift reference by default).
     /// - Throws: ``BackpropError/invalidArgument(_:)`` unless the learning rate is finite and positive.

@@ -58,7 +58,12 @@ public final class Trainer {
     /// 0, 1, 2, ...: the row order of ``trainStep(_:)``'s batch, kept so a step allocates nothing.
     private var identityOrder: [Int] = []
 
-    /// - Parameter seed: seeds the minibatch shuffling (weights are seeded by the model).
+    /// - Parameters:
+    ///   - model: the network to train; its parameters are updated in place.
+    ///   - loss: the loss to minimize.
+    ///   - optimizer: the update rule (its state lives in the optimizer).
+    ///   - backend: the engine every op runs on.
+    ///   - seed: seeds the minibatch shuffling (weights are seeded by the model).
     public init(model: Sequential, loss: Loss, optimizer: any Optimizer, backend: any Backend, seed: UInt64 = 0) {
         self.model = model
         self.loss = loss
@@ -72,7 +77,10 @@ public final class Trainer {
     /// ``state`` says), reporting each batch and epoch.
     ///
     /// - Parameters:
+    ///   - train: the training data, shuffled each epoch.
     ///   - validation: evaluated after each epoch for the report's test loss and accuracy.
+    ///   - epochs: the total number of epochs (a resumed run counts those already done).
+    ///   - batchSize: samples per step (the last batch of an epoch may be smaller).
     ///   - onBatch: called after every step (cheap; throttle any drawing yourself).
     ///   - onEpoch: called after every epoch.
     /// - Throws: ``BackpropError/shapeMismatch(_:)`` when the data does not fit the model,

@@ -88,4 +88,20 @@ import Backprop
                               optimizer: Adam(), backend: backend)
         #expect(try classes.checkpoint().classCount == 5)
     }
+
+    @Test func predictedClassesCompareWithLabelsAndEnumsPrintTheirNames() throws {
+        let data = try Self.rawData(rows: 30, seed: 9)
+        let model = Sequential(seed: 2) { Dense(3, 3) }
+        let prediction = try model.predict(data.features, loss: .crossEntropy(), backend: backend)
+        let classes: [Int32] = try #require(prediction.classes)
+        let labels: [Int32] = try #require(data.labels)
+        let correct = zip(classes, labels).filter { $0 == $1 }.count
+        #expect((0...30).contains(correct))
+        #expect("\(Normalization.standardize)" == "standardize")
+        #expect("\(TargetKind.values)" == "values")
+        #expect("\(Initializer.heUniform)" == "heUniform")
+        #expect("\(FitOutcome.stopped)" == "stopped")
+        #expect("\(CSV.LabelColumn.index(-1))" == "column -1 (from the end)")
+        #expect("\(CSV.LabelColumn.name("y"))" == "column 'y'")
+    }
 }

@@ -42,10 +42,18 @@ public protocol Backend: AnyObject, Sendable {
     /// - Parameters:
     ///   - transA: when true, A is stored (k, m) and op(A) = Aᵀ; else A is stored (m, k).
     ///   - transB: when true, B is stored (n, k) and op(B) = Bᵀ; else B is stored (k, n).
-    ///   - m, n, k: op(A) is (m, k), op(B) is (k, n), C is (m, n).
-    ///   - alpha: when 0 (or k = 0), A and B are not read (BLAS), so C = beta · C even when A or
-    ///     B hold NaN or ∞.
+    ///   - m: rows of op(A) and of C.
+    ///   - n: columns of op(B) and of C.
+    ///   - k: columns of op(A), rows of op(B).
+    ///   - alpha: scales op(A)·op(B); when 0 (or k = 0), A and B are not read (BLAS), so C = beta · C
+    ///     even when A or B hold NaN or ∞.
+    ///   - a: A's storage.
+    ///   - lda: A's leading dimension.
+    ///   - b: B's storage.
+    ///   - ldb: B's leading dimension.
     ///   - beta: when 0, C is not read, so NaN or garbage in C does not propagate.
+    ///   - c: C's storage, (m, n), read (unless beta is 0) and written.
+    ///   - ldc: C's leading dimension.
     func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,

@@ -61,7 +61,7 @@ struct PredictCommand: ParsableCommand {
         if json {
             let rows: [JSON] = (0..<outputs.rows).map { r in
                 var pairs: [(String, JSON)] = [("row", .int(r + 1))]
-                if let classes = prediction.classes { pairs.append(("class", .int(classes[r]))) }
+                if let classes = prediction.classes { pairs.append(("class", .int(Int(classes[r])))) }
                 if let labels { pairs.append(("label", .float(labels[r]))) }
                 pairs.append((checkpoint.loss.kind == .mse ? "outputs" : "probabilities",
                               .array(outputs.row(r).map { .float($0) })))

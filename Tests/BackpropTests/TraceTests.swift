@@ -19,9 +19,10 @@ import Testing
         let w = try value(trace, "layer", "W"), wT = try value(trace, "layer", "Wᵀ")
         #expect((w.rows, w.cols, wT.rows, wT.cols) == (3, 2, 2, 3))
         #expect((0..<3).allSatisfy { i in (0..<2).allSatisfy { j in w[i, j] == wT[j, i] } })
-        // The tutorial's slip is named, with both numbers.
+        // The wrong value of the widely copied version is named, with the right one and why.
         let notes = try #require(trace.step("given.dx")).notes.joined(separator: " ")
-        #expect(notes.contains("[−0.068, −0.014]") && notes.contains("slip"))
+        #expect(notes.contains("[−0.068, −0.014]") && notes.contains("wrong") && notes.contains("[−0.131, −0.036]"))
+        #expect(trace.title.contains("three-class softmax example") && trace.title.contains("[2.0, 1.0, 0.1]"))
     }
 
     @Test func workedExamplePyTorchCheckAndUpdate() throws {

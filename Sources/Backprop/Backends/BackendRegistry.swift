@@ -112,7 +112,9 @@ public enum BackendRegistry {
     public static var names: [String] { all.map(\.name) }
 
     /// Every backend with whether it can run here, and why not.
-    /// - Parameter threads: the thread count to report (nil: ``ThreadSettings`` decides).
+    /// - Parameters:
+    ///   - threads: the thread count to report (nil: ``ThreadSettings`` decides).
+    ///   - environment: the variables to read (the process environment by default).
     /// - Throws: ``BackpropError/invalidArgument(_:)`` for a bad thread count or variable.
     public static func entries(
         threads: Int? = nil, environment: [String: String] = ProcessEnvironment.current

@@ -11,7 +11,7 @@ import Darwin
 /// Every function that reads the environment takes it as a dictionary, so tests pass their own
 /// instead of mutating the process environment; ``current`` is the default argument.
 public enum ProcessEnvironment {
-    /// Backend name for ``defaultBackend(threads:environment:)``: `swift`, `c` or `openblas`.
+    /// Backend name for ``BackendRegistry/default(threads:environment:)``: `swift`, `c` or `openblas`.
     public static let backendVariable = "BACKPROP_BACKEND"
     /// Thread count for the `c` and `openblas` backends; wins over `OMP_NUM_THREADS`.
     public static let threadsVariable = "BACKPROP_NUM_THREADS"

@@ -13,9 +13,11 @@ public enum SafeTensors {
 
     /// Writes `tensors` in the given order, atomically (see ``AtomicFile``).
     /// - Parameters:
+    ///   - tensors: the tensors to store, by name, in file order.
     ///   - shapes: per-name shape to record instead of `[rows, cols]`, e.g. `[n]` for a
     ///     (1, n) bias as PyTorch stores it; it must have the same number of elements.
     ///   - metadata: free-form string pairs stored under `__metadata__`.
+    ///   - path: the file to write (replaced atomically).
     /// - Throws: ``BackpropError/invalidArgument(_:)`` for empty, duplicate or reserved names
     ///   and shape overrides that do not fit; ``BackpropError/io(path:message:)`` when the
     ///   file cannot be written (an existing file is then left untouched).

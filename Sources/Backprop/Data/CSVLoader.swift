@@ -22,6 +22,7 @@ public enum CSV {
     /// with `header: nil` the first row is taken as a header when one of its cells is not a
     /// number. The file is parsed record by record from its bytes.
     /// - Parameters:
+    ///   - path: the file to read (`.gz` or gzip magic bytes: decompressed).
     ///   - labelColumn: the target column; the last one by default.
     ///   - targets: class ids (default) or regression values.
     ///   - header: true or false to force, nil to detect.

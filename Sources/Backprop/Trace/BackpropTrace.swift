@@ -12,11 +12,16 @@
 public enum BackpropTrace {
     /// The traced examples.
     public enum Example: String, Sendable, CaseIterable, Codable {
-        /// The tutorials' 3-class example: one Dense(2 → 3) layer, softmax cross-entropy.
+        /// The classic three-class softmax example with logits [2.0, 1.0, 0.1] and target class 0,
+        /// copied across backpropagation tutorials: one Dense(2 → 3) layer, softmax cross-entropy.
+        /// Its widely copied version prints dL/dx = [−0.068, −0.014]; the right value is
+        /// [−0.131, −0.036] (−0.068 is only the first of the three products that make dL/dx_0).
         case worked
-        /// A 2-2-1 sigmoid network with mean squared error on one XOR sample.
+        /// The XOR problem's classic 2-2-1 sigmoid network with squared error, on one sample
+        /// (x = [1, 0], target 1): the chain rule one local derivative at a time.
         case xor
-        /// A 5×5 image patch through Dense(25 → 8), ReLU, Dense(8 → 2), softmax cross-entropy.
+        /// The 5×5 vertical-edge detector: an image patch through Dense(25 → 8), ReLU,
+        /// Dense(8 → 2), softmax cross-entropy (class 1 = vertical edge).
         case edges
 
         /// The learning rate of the final update when none is given.
@@ -31,6 +36,7 @@ public enum BackpropTrace {
 
     /// Runs `example` and returns its steps.
     /// - Parameters:
+    ///   - example: which example to walk through.
     ///   - learningRate: η of the SGD update; the example's ``Example/defaultLearningRate`` when nil.
     ///   - backend: the engine that computes every number (the pure-Swift reference by default).
     /// - Throws: ``BackpropError/invalidArgument(_:)`` unless the learning rate is finite and positive.

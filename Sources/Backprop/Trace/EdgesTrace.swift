@@ -82,7 +82,7 @@ extension BackpropTrace {
               notes: [lossChange(before: loss, after: lossAfter)])
 
         return Trace(example: Example.edges.rawValue,
-                     title: "Edges: a 5×5 patch through a 25-8-2 ReLU network",
+                     title: "Edges: the 5×5 vertical-edge detector, a 25-8-2 ReLU network",
                      introduction: ["An image patch is a vector of 25 pixels; the hidden layer learns 8 templates.",
                                     "Matrices larger than a few rows are shown by their first rows and their norm ‖·‖."],
                      steps: r.steps, learningRate: eta, lossBefore: loss, lossAfter: lossAfter)

@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 extension BackpropTrace {
-    /// The tutorials' example: three classes, two inputs, target class 0. Part A starts from the
+    /// The classic three-class softmax example (logits [2.0, 1.0, 0.1]): three classes, two inputs, target class 0. Part A starts from the
     /// tutorial's given logits [2.0, 1.0, 0.1]; part B is its PyTorch check with x = [1, 1], b = 0,
     /// followed by the weight gradients, one SGD update and the new loss.
     static func worked(learningRate eta: Float, backend: any Backend) throws -> Trace {
@@ -69,8 +69,11 @@ extension BackpropTrace {
               "dL/dx = Wᵀ·(p − y) (tutorial)   =   dL/dz·W (Backprop: dL/dz times the stored Wᵀ, transposed)",
               [TraceValue("dL/dz", givenDz), TraceValue("dL/dx", givenDx)],
               notes: terms + [
-                  "The tutorial printed [−0.068, −0.014] here; that is an arithmetic slip. Multiplying out "
-                      + "Wᵀ(p − y) gives the values above, and the engine's matrix product agrees.",
+                  "The widely copied version of this example prints dL/dx = [−0.068, −0.014]. That value is "
+                      + "wrong: it is not Wᵀ(p − y) for its own W and p − y. Each entry is a sum of three "
+                      + "products (the lines above); −0.068 is only the first product of dL/dx_0, "
+                      + "0.2·(−0.341), with the other two dropped. The full sums are [−0.131, −0.036], "
+                      + "and the engine's matrix product agrees.",
                   "For a linear layer dL/dx depends only on W and dL/dz, not on x, so it exists even without an x."])
 
         // Part B: the tutorial's PyTorch check, x = [1, 1], b = 0.
@@ -120,8 +123,12 @@ extension BackpropTrace {
               notes: [lossChange(before: loss, after: lossAfter)])
 
         return Trace(example: Example.worked.rawValue,
-                     title: "The worked example: softmax cross-entropy through one Dense(2 → 3) layer",
-                     introduction: ["Three classes, two inputs, target class 0; the tutorial's weights W.",
+                     title: "The classic three-class softmax example: logits [2.0, 1.0, 0.1], target class 0",
+                     introduction: ["The example copied across backpropagation tutorials: softmax cross-entropy "
+                                        + "through one Dense(2 → 3) layer, three classes, two inputs, target class 0, "
+                                        + "weights W = [[0.2, 0.5], [−0.3, 0.8], [0.1, −0.6]].",
+                                    "Its widely copied version prints one wrong value, dL/dx = [−0.068, −0.014]; "
+                                        + "step 6 shows the right one and where the wrong one comes from.",
                                     "Part A follows the tutorial from its given logits; part B is its PyTorch "
                                         + "check with x = [1, 1], then the weight gradients and one update."],
                      steps: r.steps, learningRate: eta, lossBefore: loss, lossAfter: lossAfter)

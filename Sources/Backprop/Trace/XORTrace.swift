@@ -80,7 +80,7 @@ extension BackpropTrace {
               notes: [lossChange(before: loss, after: lossAfter)])
 
         return Trace(example: Example.xor.rawValue,
-                     title: "XOR: the chain rule through a 2-2-1 sigmoid network",
+                     title: "XOR: the classic 2-2-1 sigmoid network, one sample, the chain rule step by step",
                      introduction: ["One XOR sample, x = [1, 0] with target 1, through fixed weights.",
                                     "Each backward step multiplies by one local derivative: this is the chain rule."],
                      steps: r.steps, learningRate: eta, lossBefore: loss, lossAfter: lossAfter)

@@ -67,13 +67,13 @@ extension Sequential {
         case .identity:
             break
         }
-        var classes: [Int]?
+        var classes: [Int32]?
         if loss.kind == .crossEntropy || (width > 1 && loss.kind == .mse) {
             var out = [Int32](repeating: 0, count: output.rows)
             out.withUnsafeMutableBufferPointer {
                 backend.argmaxRows(output.data, rows: output.rows, cols: output.cols, into: $0.baseAddress!)
             }
-            classes = out.map(Int.init)
+            classes = out
         } else if width == 1 {
             classes = (0..<output.rows).map { output.data[$0] > 0.5 ? 1 : 0 }
         }

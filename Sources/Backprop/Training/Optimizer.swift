@@ -1,5 +1,5 @@
 /// Updates parameters from their gradients. State (momentum, Adam moments) is kept per
-/// parameter name and can be saved in a checkpoint with ``state`` and restored with ``restore(_:)``.
+/// parameter name and can be saved in a checkpoint with ``state`` and restored with ``restore(_:stepCount:)``.
 public protocol Optimizer: AnyObject {
     /// The step size η in w ← w − η·∂L/∂w.
     var learningRate: Float { get set }

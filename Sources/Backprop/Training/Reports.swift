@@ -64,6 +64,7 @@ public struct Prediction: Sendable {
     /// (samples, outputs): class probabilities (softmax or sigmoid), or raw outputs for MSE.
     public let probabilities: Tensor
     /// The predicted class per sample, for classifiers (argmax, or output > threshold for one
-    /// binary output); nil for regression.
-    public let classes: [Int]?
+    /// binary output); nil for regression. The same type as ``Dataset/labels``, so the two
+    /// compare directly: `zip(prediction.classes!, data.labels!).filter { $0 == $1 }.count`.
+    public let classes: [Int32]?
 }

@@ -46,7 +46,7 @@ public final class Trainer {
     public let backend: any Backend
     /// When set, gradients are rescaled so their global L2 norm is at most this value.
     public var clipGradNorm: Float?
-    /// Checked after every step; returning true ends ``fit`` early with ``FitOutcome/stopped``
+    /// Checked after every step; returning true ends ``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)`` early with ``FitOutcome/stopped``
     /// at a step boundary (used for Ctrl-C).
     public var shouldStop: (() -> Bool)?
     /// Progress of the run, for checkpoints and resuming.
@@ -67,6 +67,10 @@ public final class Trainer {
     private let exchange: GradientExchange?
 
     /// - Parameters:
+    ///   - model: the network to train; its parameters are updated in place.
+    ///   - loss: the loss to minimize.
+    ///   - optimizer: the update rule (its state lives in the optimizer).
+    ///   - backend: the engine every op runs on.
     ///   - seed: seeds the minibatch shuffling (weights are seeded by the model).
     ///   - communicator: the ranks to train with, data-parallel; every rank must pass the same
     ///     model, settings, seed and data.
@@ -87,7 +91,10 @@ public final class Trainer {
     /// ``state`` says), reporting each batch and epoch.
     ///
     /// - Parameters:
+    ///   - train: the training data, shuffled each epoch.
     ///   - validation: evaluated after each epoch for the report's test loss and accuracy.
+    ///   - epochs: the total number of epochs (a resumed run counts those already done).
+    ///   - batchSize: samples per step (the last batch of an epoch may be smaller).
     ///   - onBatch: called after every step (cheap; throttle any drawing yourself).
     ///   - onEpoch: called after every epoch.
     /// - Throws: ``BackpropError/shapeMismatch(_:)`` when the data does not fit the model,

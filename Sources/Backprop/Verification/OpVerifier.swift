@@ -17,7 +17,7 @@ public struct OpVerifier: Sendable {
         self.seed = seed
     }
 
-    /// One record per op in `ops`, in the order of ``VerifiedOp/allCases``.
+    /// One record per op in `ops`, in the order of `VerifiedOp.allCases`.
     public func verify(_ backend: any Backend, ops: [VerifiedOp] = VerifiedOp.allCases) -> [VerificationRecord] {
         let run = VerificationRun(
             backend: backend, plan: VerificationPlan(thorough: thorough), seed: seed, ops: Set(ops))

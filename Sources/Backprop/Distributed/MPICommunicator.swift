@@ -16,7 +16,7 @@ import Darwin
 /// try world.finalize()                       // MPI_Finalize, once, on every rank
 /// ```
 ///
-/// libmpi (Open MPI 3 or later) is loaded at run time (see ``MPILibrary``), so programs build
+/// libmpi (Open MPI 3 or later) is loaded at run time (see `MPILibrary`), so programs build
 /// and run without MPI until they create one. MPI errors use MPI's default handler,
 /// `MPI_ERRORS_ARE_FATAL`: a failing collective ends the whole job instead of leaving the
 /// other ranks waiting. Call MPI from one thread only (`MPI_THREAD_FUNNELED`).

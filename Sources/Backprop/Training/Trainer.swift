@@ -51,7 +51,7 @@ public final class Trainer {
     public var shouldStop: (() -> Bool)?
     /// Progress of the run, for checkpoints and resuming.
     public var state: TrainingState
-    /// The ranks training together; only rank 0 evaluates `validation` in ``fit``.
+    /// The ranks training together; only rank 0 evaluates `validation` in ``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)``.
     public let communicator: any Communicator
 
     private let parameters: [(name: String, parameter: Parameter)]

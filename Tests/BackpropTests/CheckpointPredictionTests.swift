@@ -7,13 +7,6 @@ import Backprop
 @Suite struct CheckpointPredictionTests {
     let backend = SwiftBackend()
 
-    static func temporaryPath(_ name: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("backprop-predict-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory.appendingPathComponent(name).path
-    }
-
     /// Raw features far from [0, 1], so forgetting the normalizer changes the answer.
     static func rawData(rows: Int, seed: UInt64) throws -> Dataset {
         var rng = SeededGenerator(seed: seed)
@@ -37,7 +30,7 @@ import Backprop
                               backend: backend, seed: 2)
         try trainer.fit(try normalizer.apply(to: data), epochs: 20, batchSize: 10)
 
-        let path = try Self.temporaryPath("model.safetensors")
+        let path = try CheckpointTests.temporaryPath("model.safetensors")
         try trainer.save(to: path, normalizer: normalizer)
         let loaded = try ModelCheckpoint.load(from: path)
         #expect(loaded.classCount == 3)

@@ -16,6 +16,34 @@ public struct Dataset: @unchecked Sendable {
     public let targets: Targets
     /// When the features are images, their (height, width), so reports can draw them.
     public var imageShape: (height: Int, width: Int)?
+    /// The shape one sample is given to the network in, set with ``withSampleShape(_:)``.
+    private var explicitSampleShape: [Int]?
+
+    /// The shape of one sample as the network sees it (NCHW without N): the shape set with
+    /// ``withSampleShape(_:)``, else `[1, height, width]` for images (MNIST `[1, 28, 28]`,
+    /// digits `[1, 8, 8]`, edges `[1, 5, 5]`), else `[features]`.
+    public var sampleShape: [Int] {
+        if let explicitSampleShape { return explicitSampleShape }
+        if let imageShape, imageShape.height * imageShape.width == featureCount {
+            return [1, imageShape.height, imageShape.width]
+        }
+        return [featureCount]
+    }
+
+    /// This data with each sample seen as `shape`, e.g. `[3, 32, 32]` for colour images.
+    /// Sets ``imageShape`` to the last two dimensions of a rank-3 shape.
+    /// - Throws: ``BackpropError/shapeMismatch(_:)`` when the shape's element count is not
+    ///   ``featureCount`` or a dimension is not positive.
+    public func withSampleShape(_ shape: [Int]) throws -> Dataset {
+        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }), Tensor.checkedCount(shape) == featureCount else {
+            throw BackpropError.shapeMismatch(
+                "sample shape \(shapeText(shape)) does not hold the \(featureCount) features of each sample")
+        }
+        var result = self
+        result.explicitSampleShape = shape
+        if shape.count == 3 { result.imageShape = (shape[1], shape[2]) }
+        return result
+    }
 
     /// Number of samples.
     public var count: Int { features.rows }
@@ -84,6 +112,7 @@ public struct Dataset: @unchecked Sendable {
             result = try! Dataset(features: x, targets: y)
         }
         result.imageShape = imageShape
+        result.explicitSampleShape = explicitSampleShape
         return result
     }
 

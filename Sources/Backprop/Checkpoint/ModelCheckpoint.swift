@@ -1,7 +1,9 @@
 /// A trained network and everything needed to use it or to continue training it, saved as one
 /// safetensors file.
 ///
-/// Tensors are named as ``Sequential/namedParameters``: `layers.N.weight` and `layers.N.bias`.
+/// Tensors are named as ``Sequential/namedParameters`` and ``Sequential/namedBuffers``:
+/// `layers.N.weight`, `layers.N.bias`, `layers.N.running_mean`, with N counted as
+/// `nn.Sequential` numbers its children. Conv2d weights are (out, in, kh, kw) as in PyTorch.
 /// Dense weights are stored in PyTorch's `nn.Linear` layout, (outputs, inputs) — the transpose
 /// of ``Dense``'s (inputs, outputs) — and biases as 1-D `[outputs]`, so in PyTorch
 /// `model.load_state_dict(safetensors.torch.load_file(path), strict=False)` loads the weights of
@@ -73,6 +75,9 @@ public struct ModelCheckpoint {
         for (name, parameter) in model.namedParameters {
             add(name, parameter.value, layout: layouts[name] ?? .asIs)
         }
+        for (name, buffer) in model.namedBuffers {
+            add(name, buffer.value, layout: .asIs)
+        }
         var metadata = [
             "format": Self.formatName,
             "architecture": try Architecture.describe(model),
@@ -136,6 +141,9 @@ public struct ModelCheckpoint {
         for (name, parameter) in model.namedParameters {
             try restore(name, into: parameter.value, layout: layouts[name] ?? .asIs)
         }
+        for (name, buffer) in model.namedBuffers {
+            try restore(name, into: buffer.value, layout: .asIs)
+        }
 
         var checkpoint = ModelCheckpoint(model: model, loss: loss)
         if let record = try decodeMetadataJSON(NormalizerRecord.self, key: "normalization", metadata: metadata, path: path) {
@@ -173,7 +181,7 @@ public struct ModelCheckpoint {
                     guard let parameter = model.namedParameters.first(where: { $0.name == owner })?.parameter else {
                         throw fail("tensor '\(name)'", "optimizer state for '\(owner)', which the architecture does not have")
                     }
-                    let target = Tensor(rows: parameter.value.rows, cols: parameter.value.cols)
+                    let target = Tensor(shape: parameter.value.shape)
                     try restore(name, into: target, layout: layouts[owner] ?? .asIs)
                     state[slot] = target
                 }
@@ -231,7 +239,7 @@ public struct ModelCheckpoint {
     /// How each named parameter is laid out in the file.
     static func storageLayouts(of model: Sequential) -> [String: StorageLayout] {
         var layouts = [String: StorageLayout]()
-        for (index, layer) in model.layers.enumerated() where layer is Dense {
+        for (index, layer) in model.layers.enumerated() where layer is Dense && !(layer is Sequential) {
             layouts["layers.\(index).weight"] = .transposed
             layouts["layers.\(index).bias"] = .vector
         }
@@ -263,7 +271,7 @@ public struct ModelCheckpoint {
 
 /// How a tensor of ours maps to the tensor stored in the file.
 enum StorageLayout {
-    /// Stored as (rows, cols).
+    /// Stored with its own shape.
     case asIs
     /// A (rows, cols) tensor stored as its (cols, rows) transpose: dense weights, (in, out) -> (out, in).
     case transposed
@@ -273,7 +281,7 @@ enum StorageLayout {
     /// The shape the file records for `tensor`.
     func storedShape(of tensor: Tensor) -> [Int] {
         switch self {
-        case .asIs: [tensor.rows, tensor.cols]
+        case .asIs: tensor.shape
         case .transposed: [tensor.cols, tensor.rows]
         case .vector: [tensor.count]
         }

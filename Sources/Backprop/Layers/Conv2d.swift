@@ -1,0 +1,141 @@
+/// A 2-D convolution over NCHW images (PyTorch's `nn.Conv2d` with square kernels, one stride and
+/// one padding for both axes, no groups or dilation).
+///
+/// Computed per sample as im2col + GEMM: the sample's patches become a (C·k·k, H'·W') matrix,
+/// and y = W·col with W stored (out, in, k, k) = (out, C·k·k) row-major, PyTorch's layout.
+/// Backward: dW (+)= dy·colᵀ, db (+)= Σ dy, dcol = Wᵀ·dy folded back by col2im.
+open class Conv2d: Layer {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: Int
+    /// W: [out, in, k, k].
+    public let weight: Parameter
+    /// b: [out], or nil for a convolution without bias.
+    public let bias: Parameter?
+
+    private var window: Window2d?         // geometry of the last input
+    private var outputSample: [Int] = []  // [out, H', W'], kept so forward builds no arrays
+    private var input: Tensor?            // x, [N, in, H, W]; not owned
+    private var columns: Tensor?          // col per sample, [N, C·k·k, H'·W']
+    private var output: Tensor?           // y, [N, out, H', W']
+    private var columnGrad: Tensor?       // dcol for one sample, [C·k·k, H'·W']
+    private var inputGrad: Tensor?        // dx, [N, in, H, W]
+
+    /// - Precondition: channels and kernel size positive, stride positive, padding non-negative.
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
+        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
+                     "Conv2d needs positive channels, kernel and stride and a non-negative padding")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        weight = Parameter(name: "weight", value: Tensor(shape: [outChannels, inChannels, kernelSize, kernelSize]))
+        self.bias = bias ? Parameter(name: "bias", value: Tensor(shape: [outChannels])) : nil
+    }
+
+    open var summary: String {
+        "Conv2d(\(inChannels) → \(outChannels), k\(kernelSize)"
+            + (stride != 1 ? ", stride \(stride)" : "") + (padding != 0 ? ", pad \(padding)" : "")
+            + (bias == nil ? ", no bias" : "") + ")"
+    }
+
+    open var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    // [in, H, W] -> [out, H', W']
+    open func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+        guard shape.count == 3, shape[0] == inChannels else {
+            throw BackpropError.shapeMismatch(
+                "expects input shape [\(inChannels), H, W], got \(shapeText(shape))")
+        }
+        let w = geometry(height: shape[1], width: shape[2])
+        guard w.fits else {
+            throw BackpropError.shapeMismatch(
+                "a \(kernelSize)x\(kernelSize) kernel does not fit input shape \(shapeText(shape)) with padding \(padding)")
+        }
+        return [outChannels, w.outHeight, w.outWidth]
+    }
+
+    private func geometry(height: Int, width: Int) -> Window2d {
+        Window2d(channels: inChannels, height: height, width: width, kernelHeight: kernelSize,
+                 kernelWidth: kernelSize, stride: stride, padding: padding)
+    }
+
+    open func initialize(using rng: inout SeededGenerator) {
+        let fanIn = inChannels * kernelSize * kernelSize, fanOut = outChannels * kernelSize * kernelSize
+        Initializer.heUniform.fill(weight.value, fanIn: fanIn, fanOut: fanOut, using: &rng)
+        if let bias { Initializer.zeros.fill(bias.value, fanIn: fanIn, fanOut: fanOut, using: &rng) }
+    }
+
+    // x: [N, in, H, W] -> y: [N, out, H', W']
+    open func forward(_ x: Tensor, backend: any Backend) -> Tensor {
+        precondition(x.rank == 4 && x.shape[1] == inChannels, "\(summary): input shape \(x.shape)")
+        let batch = x.shape[0]
+        let w: Window2d
+        if let last = window, last.height == x.shape[2], last.width == x.shape[3] {
+            w = last
+        } else {
+            w = geometry(height: x.shape[2], width: x.shape[3])
+            window = w
+            outputSample = [outChannels, w.outHeight, w.outWidth]
+        }
+        input = x
+        let col = Tensor.reuse(columns, rows: batch, cols: w.patchSize * w.outPositions)
+        columns = col
+        let y = Tensor.reuse(output, batch: batch, sample: outputSample)
+        output = y
+        let inSize = inChannels * w.height * w.width, colSize = w.patchSize * w.outPositions
+        let outSize = outChannels * w.outPositions
+        for n in 0..<batch {
+            backend.im2col(x.data + n * inSize, window: w, col: col.data + n * colSize)
+            // W: (out, C·k·k) · col: (C·k·k, H'·W') -> y_n: (out, H'·W')
+            backend.gemm(transA: false, transB: false, m: outChannels, n: w.outPositions, k: w.patchSize,
+                         alpha: 1, a: weight.value.data, lda: w.patchSize, b: col.data + n * colSize,
+                         ldb: w.outPositions, beta: 0, c: y.data + n * outSize, ldc: w.outPositions)
+        }
+        if let bias {
+            backend.addChannelBias(y.data, bias: bias.value.data, batch: batch, channels: outChannels,
+                                   spatial: w.outPositions)
+        }
+        return y
+    }
+
+    // dy: [N, out, H', W'] -> dW: [out, in, k, k], db: [out], dx: [N, in, H, W]
+    open func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
+        guard let x = input, let w = window, let col = columns else {
+            preconditionFailure("\(summary): backward before forward")
+        }
+        let batch = x.shape[0]
+        precondition(dy.count == batch * outChannels * w.outPositions, "\(summary): gradient shape mismatch")
+        let inSize = inChannels * w.height * w.width, colSize = w.patchSize * w.outPositions
+        let outSize = outChannels * w.outPositions
+        weight.writeGradient { grad, accumulate in
+            for n in 0..<batch {
+                // dy_n: (out, H'·W') · col_nᵀ: (H'·W', C·k·k) -> dW: (out, C·k·k)
+                backend.gemm(transA: false, transB: true, m: outChannels, n: w.patchSize, k: w.outPositions,
+                             alpha: 1, a: dy.data + n * outSize, lda: w.outPositions,
+                             b: col.data + n * colSize, ldb: w.outPositions,
+                             beta: accumulate || n > 0 ? 1 : 0, c: grad.data, ldc: w.patchSize)
+            }
+        }
+        bias?.writeGradient { grad, accumulate in
+            backend.sumChannels(dy.data, batch: batch, channels: outChannels, spatial: w.outPositions,
+                                into: grad.data, accumulate: accumulate)
+        }
+        let dx = Tensor.reuse(inputGrad, shape: x.shape)
+        inputGrad = dx
+        guard needsInputGradient else { return dx }
+        let dcol = Tensor.reuse(columnGrad, rows: w.patchSize, cols: w.outPositions)
+        columnGrad = dcol
+        for n in 0..<batch {
+            // Wᵀ: (C·k·k, out) · dy_n: (out, H'·W') -> dcol: (C·k·k, H'·W')
+            backend.gemm(transA: true, transB: false, m: w.patchSize, n: w.outPositions, k: outChannels,
+                         alpha: 1, a: weight.value.data, lda: w.patchSize, b: dy.data + n * outSize,
+                         ldb: w.outPositions, beta: 0, c: dcol.data, ldc: w.outPositions)
+            backend.col2im(dcol.data, window: w, dx: dx.data + n * inSize)
+        }
+        return dx
+    }
+}

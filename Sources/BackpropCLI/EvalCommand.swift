@@ -65,7 +65,7 @@ struct EvalCommand: ParsableCommand {
         let loaded = try loadData(
             kind, path: path, labelColumn: data.labelColumn ?? (sameData ? trained?.labelColumn : nil), loss: loss,
             testSplit: testSplit ?? (sameData ? trained?.testSplit : nil) ?? 0.2, seed: seed ?? trained?.seed ?? 1)
-        let samples: Dataset
+        var samples: Dataset
         switch part {
         case .test: samples = loaded.test ?? loaded.all
         case .train: samples = loaded.train
@@ -75,6 +75,13 @@ struct EvalCommand: ParsableCommand {
         }
         if let width = Architecture.inputWidth(of: checkpoint.model), width != samples.featureCount {
             throw CLIError("\(model) takes \(width) features but the \(loaded.name) data has \(samples.featureCount)")
+        }
+        if let shape = checkpoint.inputShape {
+            guard shape.reduce(1, *) == samples.featureCount else {
+                throw CLIError("\(model) takes samples of shape \(shape.map(String.init).joined(separator: "x")) "
+                    + "(\(shape.reduce(1, *)) features) but the \(loaded.name) data has \(samples.featureCount)")
+            }
+            samples = try samples.withSampleShape(shape)
         }
         let normalized = try checkpoint.normalizer.map { try $0.apply(to: samples) } ?? samples
         let backend = try engine.resolve().backend

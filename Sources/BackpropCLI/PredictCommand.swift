@@ -41,12 +41,14 @@ struct PredictCommand: ParsableCommand {
 
     mutating func run() throws {
         let checkpoint = try ModelCheckpoint.load(from: model)
-        guard let width = Architecture.inputWidth(of: checkpoint.model) else {
-            throw CLIError("\(model) has no dense layer, so its input width is unknown")
+        guard let width = checkpoint.inputShape.map({ $0.reduce(1, *) }) ?? Architecture.inputWidth(of: checkpoint.model) else {
+            throw CLIError("\(model) records no input shape and does not start with a dense layer, so its input width is unknown")
         }
         let (matrix, names) = try CSV.loadMatrix(path: input)
         let (features, labels) = try Self.split(matrix, names: names, width: width, labelColumn: labelColumn, path: input)
         let x = try checkpoint.normalizer.map { try $0.apply(to: features) } ?? features
+        // A CSV row is one flattened sample; give it the sample shape the network takes.
+        if let shape = checkpoint.inputShape { try x.reshape(to: [x.rows] + shape) }
         let backend = try engine.resolve().backend
         let prediction = try checkpoint.model.predict(x, loss: checkpoint.loss, backend: backend)
         let outputs = prediction.probabilities

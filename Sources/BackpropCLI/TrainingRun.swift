@@ -16,7 +16,7 @@ final class TrainingRun {
     /// A new run.
     convenience init(settings: TrainSettings, data: LoadedData, backend: any Backend) throws {
         let normalizer = Normalizer(fitting: settings.normalize.normalization, to: data.train)
-        let trainer = Trainer(model: settings.makeModel(), loss: settings.loss.loss,
+        let trainer = Trainer(model: try settings.makeModel(for: data.train), loss: settings.loss.loss,
                               optimizer: settings.makeOptimizer(), backend: backend, seed: settings.seed)
         try self.init(settings: settings, data: data, normalizer: normalizer, trainer: trainer)
     }
@@ -60,6 +60,7 @@ final class TrainingRun {
             return ModelCheckpoint(
                 model: trainer.model, loss: trainer.loss, normalizer: normalizer,
                 classCount: train.labels != nil ? train.outputCount : nil, imageShape: train.imageShape,
+                inputShape: train.sampleShape,
                 settings: try settings.json, optimizer: trainer.optimizer,
                 trainingState: trainer.state)
         }
@@ -73,6 +74,8 @@ final class TrainingRun {
         for path in [save, report].compactMap({ $0 }) where !isDirectory(parentDirectory(of: path)) {
             throw CLIError("cannot write \(path): the directory \(parentDirectory(of: path)) does not exist")
         }
+        // Every layer must be describable before training, or the save at the end would fail.
+        if save != nil { _ = try Architecture.describe(trainer.model) }
         progress.note("\(data.name): \(describe(data))")
         progress.note("model: \(settings.layerSummary) · \(trainer.model.parameterCount) parameters · "
             + "\(settings.loss.rawValue) · \(settings.optimizerSummary) · batch \(settings.batchSize) · \(settings.epochs) epoch\(settings.epochs == 1 ? "" : "s")")

@@ -23,6 +23,7 @@
 /// | `settings` | JSON of the training settings, opaque to the library (optional) |
 /// | `classes` | the class count, for classifiers (optional) |
 /// | `image_shape` | `HxW`, e.g. `8x8` (optional) |
+/// | `input_shape` | the shape of one input sample, e.g. `1x28x28` (optional) |
 /// | `optimizer` | JSON: kind, hyperparameters, step count (full checkpoints) |
 /// | `training_state` | JSON of ``TrainingState``, the generator as four hex words (full checkpoints) |
 public struct ModelCheckpoint {
@@ -40,6 +41,8 @@ public struct ModelCheckpoint {
     public var classCount: Int?
     /// The (height, width) of image inputs, for reports.
     public var imageShape: (height: Int, width: Int)?
+    /// The shape of one input sample (e.g. `[1, 28, 28]`), so flat rows can be fed to a CNN.
+    public var inputShape: [Int]?
     /// The training settings as a JSON string; stored and returned unchanged.
     public var settings: String?
     /// The optimizer with its state, for resuming (full checkpoints only).
@@ -48,13 +51,14 @@ public struct ModelCheckpoint {
     public var trainingState: TrainingState?
 
     public init(model: Sequential, loss: Loss, normalizer: Normalizer? = nil, classCount: Int? = nil,
-                imageShape: (height: Int, width: Int)? = nil, settings: String? = nil,
+                imageShape: (height: Int, width: Int)? = nil, inputShape: [Int]? = nil, settings: String? = nil,
                 optimizer: (any Optimizer)? = nil, trainingState: TrainingState? = nil) {
         self.model = model
         self.loss = loss
         self.normalizer = normalizer
         self.classCount = classCount
         self.imageShape = imageShape
+        self.inputShape = inputShape
         self.settings = settings
         self.optimizer = optimizer
         self.trainingState = trainingState
@@ -87,6 +91,7 @@ public struct ModelCheckpoint {
         if let settings { metadata["settings"] = settings }
         if let classCount { metadata["classes"] = String(classCount) }
         if let imageShape { metadata["image_shape"] = "\(imageShape.height)x\(imageShape.width)" }
+        if let inputShape { metadata["input_shape"] = inputShape.map(String.init).joined(separator: "x") }
         if let optimizer {
             metadata["optimizer"] = try encodeMetadataJSON(try OptimizerRecord(optimizer), key: "optimizer")
             for (name, tensor) in optimizer.state {
@@ -170,6 +175,18 @@ public struct ModelCheckpoint {
                 throw fail("metadata 'image_shape'", "'\(shape)' is not <height>x<width>")
             }
             checkpoint.imageShape = (parts[0], parts[1])
+        }
+        if let shape = metadata["input_shape"] {
+            let parts = shape.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }), let count = Tensor.checkedCount(parts.map { $0! }) else {
+                throw fail("metadata 'input_shape'", "'\(shape)' is not a shape such as 1x28x28")
+            }
+            do {
+                _ = try model.outputShape(forInputShape: parts.map { $0! })
+            } catch let error as BackpropError {
+                throw fail("metadata 'input_shape'", "\(shape) (\(count) values) does not fit the architecture: \(Self.message(of: error))")
+            }
+            checkpoint.inputShape = parts.map { $0! }
         }
         if let record = try decodeMetadataJSON(OptimizerRecord.self, key: "optimizer", metadata: metadata, path: path) {
             do {

@@ -102,13 +102,13 @@ public protocol Backend: AnyObject, Sendable {
 
     // MARK: Image primitives (NCHW). Defaults: ReferenceSpatialOps.swift.
 
-    /// One sample's patches as columns: x: (C, H, W) -> col: (C·kh·kw, outH·outW), where
-    /// col[(c·kh + i)·kw + j, oy·outW + ox] = x[c, oy·s + i − p, ox·s + j − p], or 0 in the padding.
-    func im2col(_ x: UnsafePointer<Float>, window: Window2d, col: UnsafeMutablePointer<Float>)
+    /// Each sample's patches as columns: x: (N, C, H, W) -> col: (N, C·kh·kw, outH·outW), where
+    /// col[n, (c·kh + i)·kw + j, oy·outW + ox] = x[n, c, oy·s + i − p, ox·s + j − p], or 0 in the padding.
+    func im2col(_ x: UnsafePointer<Float>, batch: Int, window: Window2d, col: UnsafeMutablePointer<Float>)
 
-    /// The adjoint of ``im2col(_:window:col:)``: col: (C·kh·kw, outH·outW) -> dx: (C, H, W),
+    /// The adjoint of ``im2col(_:batch:window:col:)``: col: (N, C·kh·kw, outH·outW) -> dx: (N, C, H, W),
     /// dx = Σ of the columns over the positions each input element was copied to (overwrites dx).
-    func col2im(_ col: UnsafePointer<Float>, window: Window2d, dx: UnsafeMutablePointer<Float>)
+    func col2im(_ col: UnsafePointer<Float>, batch: Int, window: Window2d, dx: UnsafeMutablePointer<Float>)
 
     /// x: (planes, H, W) -> y: (planes, outH, outW), the window maximum; `argmax[o]` is the
     /// index in its plane (y·W + x) of the first maximum (NaN wins, as in PyTorch).

@@ -2,8 +2,20 @@
 // norm): plain loops, the oracle the C kernels are checked against. Default implementations of
 // the `Backend` requirements, so every backend has them.
 extension Backend {
+    // x: (N, C, H, W) -> col: (N, C·kh·kw, outH·outW)
+    public func im2col(_ x: UnsafePointer<Float>, batch: Int, window w: Window2d, col: UnsafeMutablePointer<Float>) {
+        let inSize = w.channels * w.height * w.width, colSize = w.patchSize * w.outPositions
+        for n in 0..<batch { referenceIm2col(x + n * inSize, window: w, col: col + n * colSize) }
+    }
+
+    // col: (N, C·kh·kw, outH·outW) -> dx: (N, C, H, W)
+    public func col2im(_ col: UnsafePointer<Float>, batch: Int, window w: Window2d, dx: UnsafeMutablePointer<Float>) {
+        let inSize = w.channels * w.height * w.width, colSize = w.patchSize * w.outPositions
+        for n in 0..<batch { referenceCol2im(col + n * colSize, window: w, dx: dx + n * inSize) }
+    }
+
     // x: (C, H, W) -> col: (C·kh·kw, outH·outW)
-    public func im2col(_ x: UnsafePointer<Float>, window w: Window2d, col: UnsafeMutablePointer<Float>) {
+    private func referenceIm2col(_ x: UnsafePointer<Float>, window w: Window2d, col: UnsafeMutablePointer<Float>) {
         let outH = w.outHeight, outW = w.outWidth
         var row = 0
         for c in 0..<w.channels {
@@ -26,7 +38,7 @@ extension Backend {
     }
 
     // col: (C·kh·kw, outH·outW) -> dx: (C, H, W)
-    public func col2im(_ col: UnsafePointer<Float>, window w: Window2d, dx: UnsafeMutablePointer<Float>) {
+    private func referenceCol2im(_ col: UnsafePointer<Float>, window w: Window2d, dx: UnsafeMutablePointer<Float>) {
         let outH = w.outHeight, outW = w.outWidth
         dx.update(repeating: 0, count: w.channels * w.height * w.width)
         var row = 0

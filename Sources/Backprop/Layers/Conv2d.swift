@@ -20,7 +20,7 @@ open class Conv2d: Layer {
     private var input: Tensor?            // x, [N, in, H, W]; not owned
     private var columns: Tensor?          // col per sample, [N, C·k·k, H'·W']
     private var output: Tensor?           // y, [N, out, H', W']
-    private var columnGrad: Tensor?       // dcol for one sample, [C·k·k, H'·W']
+    private var columnGrad: Tensor?       // dcol per sample, [N, C·k·k, H'·W']
     private var inputGrad: Tensor?        // dx, [N, in, H, W]
 
     /// - Precondition: channels and kernel size positive, stride positive, padding non-negative.
@@ -86,10 +86,9 @@ open class Conv2d: Layer {
         columns = col
         let y = Tensor.reuse(output, batch: batch, sample: outputSample)
         output = y
-        let inSize = inChannels * w.height * w.width, colSize = w.patchSize * w.outPositions
-        let outSize = outChannels * w.outPositions
+        let colSize = w.patchSize * w.outPositions, outSize = outChannels * w.outPositions
+        backend.im2col(x.data, batch: batch, window: w, col: col.data)
         for n in 0..<batch {
-            backend.im2col(x.data + n * inSize, window: w, col: col.data + n * colSize)
             // W: (out, C·k·k) · col: (C·k·k, H'·W') -> y_n: (out, H'·W')
             backend.gemm(transA: false, transB: false, m: outChannels, n: w.outPositions, k: w.patchSize,
                          alpha: 1, a: weight.value.data, lda: w.patchSize, b: col.data + n * colSize,
@@ -109,8 +108,7 @@ open class Conv2d: Layer {
         }
         let batch = x.shape[0]
         precondition(dy.count == batch * outChannels * w.outPositions, "\(summary): gradient shape mismatch")
-        let inSize = inChannels * w.height * w.width, colSize = w.patchSize * w.outPositions
-        let outSize = outChannels * w.outPositions
+        let colSize = w.patchSize * w.outPositions, outSize = outChannels * w.outPositions
         weight.writeGradient { grad, accumulate in
             for n in 0..<batch {
                 // dy_n: (out, H'·W') · col_nᵀ: (H'·W', C·k·k) -> dW: (out, C·k·k)
@@ -127,15 +125,15 @@ open class Conv2d: Layer {
         let dx = Tensor.reuse(inputGrad, shape: x.shape)
         inputGrad = dx
         guard needsInputGradient else { return dx }
-        let dcol = Tensor.reuse(columnGrad, rows: w.patchSize, cols: w.outPositions)
+        let dcol = Tensor.reuse(columnGrad, rows: batch, cols: colSize)
         columnGrad = dcol
         for n in 0..<batch {
-            // Wᵀ: (C·k·k, out) · dy_n: (out, H'·W') -> dcol: (C·k·k, H'·W')
+            // Wᵀ: (C·k·k, out) · dy_n: (out, H'·W') -> dcol_n: (C·k·k, H'·W')
             backend.gemm(transA: true, transB: false, m: w.patchSize, n: w.outPositions, k: outChannels,
                          alpha: 1, a: weight.value.data, lda: w.patchSize, b: dy.data + n * outSize,
-                         ldb: w.outPositions, beta: 0, c: dcol.data, ldc: w.outPositions)
-            backend.col2im(dcol.data, window: w, dx: dx.data + n * inSize)
+                         ldb: w.outPositions, beta: 0, c: dcol.data + n * colSize, ldc: w.outPositions)
         }
+        backend.col2im(dcol.data, batch: batch, window: w, dx: dx.data)
         return dx
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Backprop
 
@@ -153,5 +154,36 @@ import Testing
         loaded.eval()
         #expect(loaded.forward(x, backend: backend).scalars == model.forward(x, backend: backend).scalars)
         #expect((loaded.layers[1] as! BatchNorm2d).runningMean.value.scalars == (model.layers[1] as! BatchNorm2d).runningMean.value.scalars)
+    }
+
+    /// A checkpoint written outside Backprop (scripts/make-cnn-fixture.py, in PyTorch's
+    /// nn.Sequential names and layouts, with logits computed by PyTorch's definitions in numpy)
+    /// loads and predicts the same logits; saved again, it holds the same names, shapes and values.
+    @Test func pythonWrittenCNNCheckpointPredictsPyTorchsLogits() throws {
+        let fixtures = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+        let path = fixtures.appendingPathComponent("cnn-python.safetensors").path
+        let checkpoint = try ModelCheckpoint.load(from: path)
+        #expect(checkpoint.inputShape == [1, 8, 8])
+        let (io, _) = try SafeTensors.read(path: fixtures.appendingPathComponent("cnn-python-io.safetensors").path)
+        let input = try #require(io["input"]?.tensor), expected = try #require(io["logits"]?.tensor)
+        #expect(input.shape == [3, 1, 8, 8])
+        for backendName in ["swift", "c"] {
+            let backend = try BackendRegistry.make(name: backendName, threads: 2, environment: ProcessEnvironment.current)
+            checkpoint.model.eval()
+            let logits = checkpoint.model.forward(input, backend: backend)
+            #expect(logits.shape == [3, 5])
+            for i in 0..<15 {
+                #expect(abs(logits.data[i] - expected.data[i]) <= 1e-5 + 1e-5 * abs(expected.data[i]),
+                        "\(backendName) logit \(i): \(logits.data[i]) vs \(expected.data[i])")
+            }
+        }
+        let copy = "/tmp/backprop-cnn-copy-\(UInt64.random(in: 0...UInt64.max)).safetensors"
+        try checkpoint.save(to: copy)
+        let (original, _) = try SafeTensors.read(path: path)
+        let (saved, _) = try SafeTensors.read(path: copy)
+        #expect(Set(saved.keys) == Set(original.keys))
+        for (name, entry) in original {
+            #expect(saved[name]?.shape == entry.shape && saved[name]?.tensor.scalars == entry.tensor.scalars, "\(name)")
+        }
     }
 }

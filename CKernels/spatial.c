@@ -24,18 +24,20 @@ struct patch_job {
     const float *x;
     float *col;
     const bp_window2d *w;
+    long batch;
 };
 
-// x[n, c]: (H, W) -> col[n] rows c·kh·kw ..< (c+1)·kh·kw, each (outH·outW)
+// x[n, c]: (H, W) -> col rows c·kh·kw ..< (c+1)·kh·kw, columns n·oh·ow ..< (n+1)·oh·ow
 static void im2col_task(void *data, long task) {
     const struct patch_job *job = data;
     const bp_window2d *w = job->w;
     long oh = out_h(w), ow = out_w(w), c = task % w->channels, n = task / w->channels;
+    long row_stride = job->batch * oh * ow;
     const float *plane = job->x + (n * w->channels + c) * w->height * w->width;
-    float *rows = job->col + (n * w->channels * w->kernel_h * w->kernel_w + c * w->kernel_h * w->kernel_w) * oh * ow;
+    float *rows = job->col + c * w->kernel_h * w->kernel_w * row_stride + n * oh * ow;
     for (long i = 0; i < w->kernel_h; i++) {
         for (long j = 0; j < w->kernel_w; j++) {
-            float *out = rows + (i * w->kernel_w + j) * oh * ow;
+            float *out = rows + (i * w->kernel_w + j) * row_stride;
             for (long oy = 0; oy < oh; oy++) {
                 long iy = oy * w->stride + i - w->padding;
                 float *dst = out + oy * ow;
@@ -67,22 +69,23 @@ static void im2col_task(void *data, long task) {
 }
 
 void bp_im2col(const bp_context *ctx, const float *x, long batch, const bp_window2d *w, float *col) {
-    struct patch_job job = {x, col, w};
+    struct patch_job job = {x, col, w, batch};
     double work = (double)batch * w->channels * w->kernel_h * w->kernel_w * out_h(w) * out_w(w);
     bp_parallel_for(batch * w->channels, threads_for(ctx, work), im2col_task, &job);
 }
 
-// col[n] rows of channel c -> dx[n, c]: (H, W)
+// col rows of channel c, columns of sample n -> dx[n, c]: (H, W)
 static void col2im_task(void *data, long task) {
     const struct patch_job *job = data;
     const bp_window2d *w = job->w;
     long oh = out_h(w), ow = out_w(w), c = task % w->channels, n = task / w->channels;
+    long row_stride = job->batch * oh * ow;
     float *plane = job->col + (n * w->channels + c) * w->height * w->width;  // job->col is dx here
-    const float *rows = job->x + (n * w->channels * w->kernel_h * w->kernel_w + c * w->kernel_h * w->kernel_w) * oh * ow;
+    const float *rows = job->x + c * w->kernel_h * w->kernel_w * row_stride + n * oh * ow;
     memset(plane, 0, (size_t)(w->height * w->width) * sizeof(float));
     for (long i = 0; i < w->kernel_h; i++) {
         for (long j = 0; j < w->kernel_w; j++) {
-            const float *source = rows + (i * w->kernel_w + j) * oh * ow;
+            const float *source = rows + (i * w->kernel_w + j) * row_stride;
             for (long oy = 0; oy < oh; oy++) {
                 long iy = oy * w->stride + i - w->padding;
                 if (iy < 0 || iy >= w->height) continue;
@@ -98,9 +101,31 @@ static void col2im_task(void *data, long task) {
 }
 
 void bp_col2im(const bp_context *ctx, const float *col, long batch, const bp_window2d *w, float *dx) {
-    struct patch_job job = {col, dx, w};
+    struct patch_job job = {col, dx, w, batch};
     double work = (double)batch * w->channels * w->kernel_h * w->kernel_w * out_h(w) * out_w(w);
     bp_parallel_for(batch * w->channels, threads_for(ctx, work), col2im_task, &job);
+}
+
+// ---- swapping the two leading axes: one task per source row block ----
+
+struct swap_job {
+    const float *x;
+    float *y;
+    long a, b, inner;
+};
+
+// x[i, :, :] -> y[:, i, :]
+static void swap_task(void *data, long i) {
+    const struct swap_job *job = data;
+    for (long j = 0; j < job->b; j++) {
+        memcpy(job->y + (j * job->a + i) * job->inner, job->x + (i * job->b + j) * job->inner,
+               (size_t)job->inner * sizeof(float));
+    }
+}
+
+void bp_swap_leading_axes(const bp_context *ctx, const float *x, long a, long b, long inner, float *y) {
+    struct swap_job job = {x, y, a, b, inner};
+    bp_parallel_for(a, threads_for(ctx, (double)a * b * inner), swap_task, &job);
 }
 
 // ---- pooling: one task per block of planes ----

@@ -28,10 +28,12 @@ typedef struct bp_window2d {
     long stride, padding;
 } bp_window2d;
 
-/// x: (N, C, H, W) -> col: (N, C·kh·kw, outH·outW); zeros in the padding.
+/// x: (N, C, H, W) -> col: (C·kh·kw, N·outH·outW); zeros in the padding.
 void bp_im2col(const bp_context *ctx, const float *x, long batch, const bp_window2d *w, float *col);
-/// col: (N, C·kh·kw, outH·outW) -> dx: (N, C, H, W), the adjoint of bp_im2col (overwrites dx).
+/// col: (C·kh·kw, N·outH·outW) -> dx: (N, C, H, W), the adjoint of bp_im2col (overwrites dx).
 void bp_col2im(const bp_context *ctx, const float *col, long batch, const bp_window2d *w, float *dx);
+/// x: (a, b, inner) -> y: (b, a, inner).
+void bp_swap_leading_axes(const bp_context *ctx, const float *x, long a, long b, long inner, float *y);
 
 /// x: (planes, H, W) -> y, argmax: (planes, outH, outW); argmax is the first maximum's index in its plane.
 void bp_maxpool2d_forward(const bp_context *ctx, const float *x, long planes, const bp_window2d *w,

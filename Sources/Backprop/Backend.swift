@@ -102,11 +102,13 @@ public protocol Backend: AnyObject, Sendable {
 
     // MARK: Image primitives (NCHW). Defaults: ReferenceSpatialOps.swift.
 
-    /// Each sample's patches as columns: x: (N, C, H, W) -> col: (N, C·kh·kw, outH·outW), where
-    /// col[n, (c·kh + i)·kw + j, oy·outW + ox] = x[n, c, oy·s + i − p, ox·s + j − p], or 0 in the padding.
+    /// The whole batch's patches as columns, so one GEMM convolves every sample:
+    /// x: (N, C, H, W) -> col: (C·kh·kw, N·outH·outW), where
+    /// col[(c·kh + i)·kw + j, n·outH·outW + oy·outW + ox] = x[n, c, oy·s + i − p, ox·s + j − p],
+    /// or 0 in the padding.
     func im2col(_ x: UnsafePointer<Float>, batch: Int, window: Window2d, col: UnsafeMutablePointer<Float>)
 
-    /// The adjoint of ``im2col(_:batch:window:col:)``: col: (N, C·kh·kw, outH·outW) -> dx: (N, C, H, W),
+    /// The adjoint of ``im2col(_:batch:window:col:)``: col: (C·kh·kw, N·outH·outW) -> dx: (N, C, H, W),
     /// dx = Σ of the columns over the positions each input element was copied to (overwrites dx).
     func col2im(_ col: UnsafePointer<Float>, batch: Int, window: Window2d, dx: UnsafeMutablePointer<Float>)
 
@@ -128,6 +130,10 @@ public protocol Backend: AnyObject, Sendable {
 
     /// dy: (planes, outH, outW) -> dx: (planes, H, W), dx = Σ over windows of dy / (kh·kw) (overwrites dx).
     func avgPool2dBackward(_ dy: UnsafePointer<Float>, planes: Int, window: Window2d, dx: UnsafeMutablePointer<Float>)
+
+    /// x: (A, B, inner) -> y: (B, A, inner), y[b, a, :] = x[a, b, :] (no overlap). Moves a
+    /// convolution's (out, N, H'·W') GEMM result to NCHW and back.
+    func swapLeadingAxes(_ x: UnsafePointer<Float>, a: Int, b: Int, inner: Int, y: UnsafeMutablePointer<Float>)
 
     /// x: (N, C, S) -> x[n, c, s] += bias[c] (S = H·W, or 1 for flat features).
     func addChannelBias(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int)

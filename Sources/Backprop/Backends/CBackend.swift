@@ -149,6 +149,11 @@ extension CBackend {
         bp_col2im(&ctx, col, batch, &w, dx)
     }
 
+    public func swapLeadingAxes(_ x: UnsafePointer<Float>, a: Int, b: Int, inner: Int, y: UnsafeMutablePointer<Float>) {
+        var ctx = context
+        bp_swap_leading_axes(&ctx, x, a, b, inner, y)
+    }
+
     public func maxPool2dForward(
         _ x: UnsafePointer<Float>, planes: Int, window: Window2d,
         y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>

@@ -2,27 +2,38 @@
 // norm): plain loops, the oracle the C kernels are checked against. Default implementations of
 // the `Backend` requirements, so every backend has them.
 extension Backend {
-    // x: (N, C, H, W) -> col: (N, C·kh·kw, outH·outW)
+    // x: (N, C, H, W) -> col: (C·kh·kw, N·outH·outW)
     public func im2col(_ x: UnsafePointer<Float>, batch: Int, window w: Window2d, col: UnsafeMutablePointer<Float>) {
-        let inSize = w.channels * w.height * w.width, colSize = w.patchSize * w.outPositions
-        for n in 0..<batch { referenceIm2col(x + n * inSize, window: w, col: col + n * colSize) }
+        let inSize = w.channels * w.height * w.width
+        for n in 0..<batch {
+            referenceIm2col(x + n * inSize, window: w, col: col + n * w.outPositions, rowStride: batch * w.outPositions)
+        }
     }
 
-    // col: (N, C·kh·kw, outH·outW) -> dx: (N, C, H, W)
+    // col: (C·kh·kw, N·outH·outW) -> dx: (N, C, H, W)
     public func col2im(_ col: UnsafePointer<Float>, batch: Int, window w: Window2d, dx: UnsafeMutablePointer<Float>) {
-        let inSize = w.channels * w.height * w.width, colSize = w.patchSize * w.outPositions
-        for n in 0..<batch { referenceCol2im(col + n * colSize, window: w, dx: dx + n * inSize) }
+        let inSize = w.channels * w.height * w.width
+        for n in 0..<batch {
+            referenceCol2im(col + n * w.outPositions, window: w, dx: dx + n * inSize, rowStride: batch * w.outPositions)
+        }
     }
 
-    // x: (C, H, W) -> col: (C·kh·kw, outH·outW)
-    private func referenceIm2col(_ x: UnsafePointer<Float>, window w: Window2d, col: UnsafeMutablePointer<Float>) {
+    // x: (A, B, inner) -> y: (B, A, inner)
+    public func swapLeadingAxes(_ x: UnsafePointer<Float>, a: Int, b: Int, inner: Int, y: UnsafeMutablePointer<Float>) {
+        for i in 0..<a {
+            for j in 0..<b { (y + (j * a + i) * inner).update(from: x + (i * b + j) * inner, count: inner) }
+        }
+    }
+
+    // x: (C, H, W) -> col: (C·kh·kw, outH·outW), rows `rowStride` apart
+    private func referenceIm2col(_ x: UnsafePointer<Float>, window w: Window2d, col: UnsafeMutablePointer<Float>, rowStride: Int) {
         let outH = w.outHeight, outW = w.outWidth
         var row = 0
         for c in 0..<w.channels {
             let plane = x + c * w.height * w.width
             for i in 0..<w.kernelHeight {
                 for j in 0..<w.kernelWidth {
-                    let out = col + row * outH * outW
+                    let out = col + row * rowStride
                     for oy in 0..<outH {
                         let iy = oy * w.stride + i - w.padding
                         for ox in 0..<outW {
@@ -37,8 +48,8 @@ extension Backend {
         }
     }
 
-    // col: (C·kh·kw, outH·outW) -> dx: (C, H, W)
-    private func referenceCol2im(_ col: UnsafePointer<Float>, window w: Window2d, dx: UnsafeMutablePointer<Float>) {
+    // col: (C·kh·kw, outH·outW), rows `rowStride` apart -> dx: (C, H, W)
+    private func referenceCol2im(_ col: UnsafePointer<Float>, window w: Window2d, dx: UnsafeMutablePointer<Float>, rowStride: Int) {
         let outH = w.outHeight, outW = w.outWidth
         dx.update(repeating: 0, count: w.channels * w.height * w.width)
         var row = 0
@@ -46,7 +57,7 @@ extension Backend {
             let plane = dx + c * w.height * w.width
             for i in 0..<w.kernelHeight {
                 for j in 0..<w.kernelWidth {
-                    let source = col + row * outH * outW
+                    let source = col + row * rowStride
                     for oy in 0..<outH {
                         let iy = oy * w.stride + i - w.padding
                         guard iy >= 0 && iy < w.height else { continue }

@@ -61,6 +61,23 @@ public enum BenchCases {
     public static func train(dataset: SyntheticData = SyntheticData()) -> [BenchCase] {
         trainNetworks.flatMap { network in
             network.batches.map { trainCase(widths: network.widths, batch: $0, data: dataset) }
+        } + [lenetTrainCase(batch: 64, data: dataset)]
+    }
+
+    /// One SGD step (lr 0.1, cross-entropy) of LeNet-5 (`Architecture.presets["lenet"]`) on
+    /// 1×28×28 synthetic images per call; the figure is batch / seconds per step.
+    public static func lenetTrainCase(batch: Int, data: SyntheticData) -> BenchCase {
+        BenchCase(kind: .train, variant: "lenet", shape: "batch=\(batch)",
+                  workPerCall: Double(batch), tooSlowForReference: true) { backend in
+            let batches = try data.batches(features: 784, classes: 10, batch: batch).map { try $0.withSampleShape([1, 28, 28]) }
+            let model = try Architecture.build("lenet", seed: 1, inputShape: [1, 28, 28])
+            let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.1),
+                                  backend: backend, seed: 1)
+            var next = 0
+            return {
+                try trainer.trainStep(batches[next])
+                next = (next + 1) % batches.count
+            }
         }
     }
 

@@ -1,9 +1,10 @@
 /// A 2-D convolution over NCHW images (PyTorch's `nn.Conv2d` with square kernels, one stride and
 /// one padding for both axes, no groups or dilation).
 ///
-/// Computed per sample as im2col + GEMM: the sample's patches become a (C·k·k, H'·W') matrix,
-/// and y = W·col with W stored (out, in, k, k) = (out, C·k·k) row-major, PyTorch's layout.
-/// Backward: dW (+)= dy·colᵀ, db (+)= Σ dy, dcol = Wᵀ·dy folded back by col2im.
+/// Computed for the whole batch as im2col + one GEMM: the patches become a (C·k·k, N·H'·W')
+/// matrix and z = W·col, with W stored (out, in, k, k) = (out, C·k·k) row-major (PyTorch's
+/// layout); z (out, N, H'·W') is moved to NCHW. Backward: dz = dy moved back, dW (+)= dz·colᵀ,
+/// db (+)= Σ dy, dcol = Wᵀ·dz folded back by col2im.
 open class Conv2d: Layer {
     public let inChannels: Int
     public let outChannels: Int
@@ -18,9 +19,10 @@ open class Conv2d: Layer {
     private var window: Window2d?         // geometry of the last input
     private var outputSample: [Int] = []  // [out, H', W'], kept so forward builds no arrays
     private var input: Tensor?            // x, [N, in, H, W]; not owned
-    private var columns: Tensor?          // col per sample, [N, C·k·k, H'·W']
+    private var columns: Tensor?          // col, (C·k·k, N·H'·W')
+    private var mixed: Tensor?            // z = W·col, (out, N·H'·W'); dz in backward
     private var output: Tensor?           // y, [N, out, H', W']
-    private var columnGrad: Tensor?       // dcol per sample, [N, C·k·k, H'·W']
+    private var columnGrad: Tensor?       // dcol, (C·k·k, N·H'·W')
     private var inputGrad: Tensor?        // dx, [N, in, H, W]
 
     /// - Precondition: channels and kernel size positive, stride positive, padding non-negative.
@@ -82,18 +84,20 @@ open class Conv2d: Layer {
             outputSample = [outChannels, w.outHeight, w.outWidth]
         }
         input = x
-        let col = Tensor.reuse(columns, rows: batch, cols: w.patchSize * w.outPositions)
+        let positions = batch * w.outPositions
+        let col = Tensor.reuse(columns, rows: w.patchSize, cols: positions)
         columns = col
+        let z = Tensor.reuse(mixed, rows: outChannels, cols: positions)
+        mixed = z
         let y = Tensor.reuse(output, batch: batch, sample: outputSample)
         output = y
-        let colSize = w.patchSize * w.outPositions, outSize = outChannels * w.outPositions
         backend.im2col(x.data, batch: batch, window: w, col: col.data)
-        for n in 0..<batch {
-            // W: (out, C·k·k) · col: (C·k·k, H'·W') -> y_n: (out, H'·W')
-            backend.gemm(transA: false, transB: false, m: outChannels, n: w.outPositions, k: w.patchSize,
-                         alpha: 1, a: weight.value.data, lda: w.patchSize, b: col.data + n * colSize,
-                         ldb: w.outPositions, beta: 0, c: y.data + n * outSize, ldc: w.outPositions)
-        }
+        // W: (out, C·k·k) · col: (C·k·k, N·H'·W') -> z: (out, N, H'·W'), one GEMM for the batch
+        backend.gemm(transA: false, transB: false, m: outChannels, n: positions, k: w.patchSize,
+                     alpha: 1, a: weight.value.data, lda: w.patchSize, b: col.data, ldb: positions,
+                     beta: 0, c: z.data, ldc: positions)
+        // z: (out, N, H'·W') -> y: (N, out, H'·W')
+        backend.swapLeadingAxes(z.data, a: outChannels, b: batch, inner: w.outPositions, y: y.data)
         if let bias {
             backend.addChannelBias(y.data, bias: bias.value.data, batch: batch, channels: outChannels,
                                    spatial: w.outPositions)
@@ -103,20 +107,18 @@ open class Conv2d: Layer {
 
     // dy: [N, out, H', W'] -> dW: [out, in, k, k], db: [out], dx: [N, in, H, W]
     open func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
-        guard let x = input, let w = window, let col = columns else {
+        guard let x = input, let w = window, let col = columns, let dz = mixed else {
             preconditionFailure("\(summary): backward before forward")
         }
-        let batch = x.shape[0]
-        precondition(dy.count == batch * outChannels * w.outPositions, "\(summary): gradient shape mismatch")
-        let colSize = w.patchSize * w.outPositions, outSize = outChannels * w.outPositions
+        let batch = x.shape[0], positions = batch * w.outPositions
+        precondition(dy.count == outChannels * positions, "\(summary): gradient shape mismatch")
+        // dy: (N, out, H'·W') -> dz: (out, N·H'·W') (reusing the forward's z buffer)
+        backend.swapLeadingAxes(dy.data, a: batch, b: outChannels, inner: w.outPositions, y: dz.data)
         weight.writeGradient { grad, accumulate in
-            for n in 0..<batch {
-                // dy_n: (out, H'·W') · col_nᵀ: (H'·W', C·k·k) -> dW: (out, C·k·k)
-                backend.gemm(transA: false, transB: true, m: outChannels, n: w.patchSize, k: w.outPositions,
-                             alpha: 1, a: dy.data + n * outSize, lda: w.outPositions,
-                             b: col.data + n * colSize, ldb: w.outPositions,
-                             beta: accumulate || n > 0 ? 1 : 0, c: grad.data, ldc: w.patchSize)
-            }
+            // dz: (out, N·H'·W') · colᵀ: (N·H'·W', C·k·k) -> dW: (out, C·k·k)
+            backend.gemm(transA: false, transB: true, m: outChannels, n: w.patchSize, k: positions,
+                         alpha: 1, a: dz.data, lda: positions, b: col.data, ldb: positions,
+                         beta: accumulate ? 1 : 0, c: grad.data, ldc: w.patchSize)
         }
         bias?.writeGradient { grad, accumulate in
             backend.sumChannels(dy.data, batch: batch, channels: outChannels, spatial: w.outPositions,
@@ -125,14 +127,12 @@ open class Conv2d: Layer {
         let dx = Tensor.reuse(inputGrad, shape: x.shape)
         inputGrad = dx
         guard needsInputGradient else { return dx }
-        let dcol = Tensor.reuse(columnGrad, rows: batch, cols: colSize)
+        let dcol = Tensor.reuse(columnGrad, rows: w.patchSize, cols: positions)
         columnGrad = dcol
-        for n in 0..<batch {
-            // Wᵀ: (C·k·k, out) · dy_n: (out, H'·W') -> dcol_n: (C·k·k, H'·W')
-            backend.gemm(transA: true, transB: false, m: w.patchSize, n: w.outPositions, k: outChannels,
-                         alpha: 1, a: weight.value.data, lda: w.patchSize, b: dy.data + n * outSize,
-                         ldb: w.outPositions, beta: 0, c: dcol.data + n * colSize, ldc: w.outPositions)
-        }
+        // Wᵀ: (C·k·k, out) · dz: (out, N·H'·W') -> dcol: (C·k·k, N·H'·W')
+        backend.gemm(transA: true, transB: false, m: w.patchSize, n: positions, k: outChannels,
+                     alpha: 1, a: weight.value.data, lda: w.patchSize, b: dz.data, ldb: positions,
+                     beta: 0, c: dcol.data, ldc: positions)
         backend.col2im(dcol.data, batch: batch, window: w, dx: dx.data)
         return dx
     }

@@ -17,7 +17,7 @@ extension VerificationRun {
     /// im2col and col2im on every window.
     func checkPatches() {
         var rng = generator("patches")
-        var forward = meter(.im2col), adjoint = meter(.col2im)
+        var forward = meter(.im2col), adjoint = meter(.col2im), swap = meter(.swapLeadingAxes)
         for (index, (batch, w)) in Self.windowCases.enumerated() where w.fits {
             let misaligned = index % 2 == 1
             let inCount = batch * w.channels * w.height * w.width, colCount = batch * w.patchSize * w.outPositions
@@ -36,9 +36,18 @@ extension VerificationRun {
             backend.col2im(col.pointer, batch: batch, window: w, dx: gotDx.pointer)
             adjoint.compare(gotDx, wantDx)
             adjoint.finishCase("batch \(batch) \(w)")
+
+            // col viewed as (C·kh·kw, N, outH·outW) -> (N, C·kh·kw, outH·outW)
+            let swapped = Scratch<Float>(count: colCount, misaligned: !misaligned)
+            let wantSwapped = Scratch<Float>(count: colCount, misaligned: !misaligned)
+            reference.swapLeadingAxes(col.pointer, a: w.patchSize, b: batch, inner: w.outPositions, y: wantSwapped.pointer)
+            backend.swapLeadingAxes(col.pointer, a: w.patchSize, b: batch, inner: w.outPositions, y: swapped.pointer)
+            swap.compare(swapped, wantSwapped)
+            swap.finishCase("(\(w.patchSize), \(batch), \(w.outPositions))")
         }
         store(forward, for: .im2col)
         store(adjoint, for: .col2im)
+        store(swap, for: .swapLeadingAxes)
     }
 
     /// Max and average pooling, forward and backward, on every window (planes = batch · C).

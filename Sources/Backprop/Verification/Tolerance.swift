@@ -75,7 +75,7 @@ extension VerifiedOp {
             Tolerance(absolute: 0, relative: 0)
         case .sgdUpdate, .adamUpdate:
             Tolerance(absolute: 1e-6, relative: 1e-6)
-        case .im2col, .maxPool2dForward, .multiply:
+        case .im2col, .swapLeadingAxes, .maxPool2dForward, .multiply:
             // Copies, a maximum and one multiply: no room for difference.
             Tolerance(absolute: 0, relative: 0)
         case .col2im, .maxPool2dBackward, .avgPool2dForward, .avgPool2dBackward, .addChannelBias:

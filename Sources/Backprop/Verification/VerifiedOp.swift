@@ -29,6 +29,7 @@ public enum VerifiedOp: String, Sendable, CaseIterable, Codable, CustomStringCon
     case adamUpdate = "adam_update"
     case im2col = "im2col"
     case col2im = "col2im"
+    case swapLeadingAxes = "swap_leading_axes"
     case maxPool2dForward = "maxpool2d_forward"
     case maxPool2dBackward = "maxpool2d_backward"
     case avgPool2dForward = "avgpool2d_forward"

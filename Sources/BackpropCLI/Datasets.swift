@@ -32,7 +32,7 @@ extension LoadedData {
             return LoadedData(name: name, train: try train.withSampleShape(shape),
                               test: try test?.withSampleShape(shape), all: try all.withSampleShape(shape))
         } catch BackpropError.shapeMismatch(let message) {
-            throw CLIError("--input-shape: \(message)")
+            throw CLIError("--input-shape \(shape.map(String.init).joined(separator: ",")): \(message)")
         }
     }
 }

@@ -42,7 +42,6 @@ import Testing
             optimizer.learningRate = 0.0005  // step decay for the last two epochs
             try trainer.fit(train, epochs: 8, batchSize: 32)
             accuracies.append(try trainer.evaluate(test).accuracy ?? 0)
-            print("LeNet-5 seed \(seed): test accuracy \(accuracies.last!)")
         }
         let mean = accuracies.reduce(0, +) / Double(accuracies.count)
         #expect(mean >= 0.97, "LeNet-5 MNIST test accuracies \(accuracies)")

@@ -60,5 +60,11 @@ let package = Package(
             dependencies: ["Backprop"],
             resources: [.copy("Fixtures")]
         ),
+        // Uses Backprop exactly as another package does (`import Backprop`, no @testable):
+        // registering a backend, choosing it by name, running the conformance kit.
+        .testTarget(
+            name: "BackpropConsumerTests",
+            dependencies: ["Backprop"]
+        ),
     ]
 )

@@ -24,25 +24,25 @@ static void activation_task(void *ctx, long task) {
     }
 }
 
-static void run(activation_job *job) {
+static void run(const bp_context *ctx, activation_job *job) {
     if (job->n <= 0) return;
     // Sigmoid and tanh cost an exp per element, ReLU is a memory stream.
     double work = (double)job->n * (job->kind == BP_RELU ? 1.0 : 8.0);
-    int threads = bp_threads_for(work);
+    int threads = bp_threads_for(ctx, work);
     job->parts = threads;
     bp_parallel_for(threads, threads, activation_task, job);
 }
 
 // x, y: (n).
-void bp_activation_forward(int kind, const float *x, float *y, long n) {
-    activation_job job = {.forward = BP_DISPATCH(bp_active_simd_level(), activation_forward_range),
+void bp_activation_forward(const bp_context *ctx, int kind, const float *x, float *y, long n) {
+    activation_job job = {.forward = BP_DISPATCH(bp_context_simd_level(ctx), activation_forward_range),
                           .kind = kind, .x = x, .out = y, .n = n};
-    run(&job);
+    run(ctx, &job);
 }
 
 // y, dy, dx: (n).
-void bp_activation_backward(int kind, const float *y, const float *dy, float *dx, long n) {
-    activation_job job = {.backward = BP_DISPATCH(bp_active_simd_level(), activation_backward_range),
+void bp_activation_backward(const bp_context *ctx, int kind, const float *y, const float *dy, float *dx, long n) {
+    activation_job job = {.backward = BP_DISPATCH(bp_context_simd_level(ctx), activation_backward_range),
                           .kind = kind, .x = y, .dy = dy, .out = dx, .n = n};
-    run(&job);
+    run(ctx, &job);
 }

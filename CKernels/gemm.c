@@ -138,7 +138,7 @@ static void scale_c(long m, long n, float beta, float *c, long ldc) {
     }
 }
 
-void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
+void bp_sgemm_with(const bp_context *ctx, int path, int trans_a, int trans_b,
                    long m, long n, long k, float alpha, const float *a, long lda,
                    const float *b, long ldb, float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
@@ -147,7 +147,8 @@ void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
         return;
     }
     double mnk = (double)m * (double)n * (double)k;
-    if (level > bp_simd_level_supported()) level = bp_simd_level_supported();
+    int level = bp_context_simd_level(ctx);
+    int threads = bp_context_threads(ctx);
     if (path == BP_GEMM_AUTO && mnk <= BP_GEMM_SMALL_MNK &&
         bp_sgemm_small_simd(level, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
         return;
@@ -156,7 +157,6 @@ void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
         bp_sgemm_small(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-    if (threads < 1) threads = 1;
     long useful = (long)(2.0 * mnk / BP_GEMM_FLOPS_PER_THREAD);
     if (path == BP_GEMM_AUTO && useful < threads) threads = useful < 1 ? 1 : (int)useful;
     if (path == BP_GEMM_AUTO || path == BP_GEMM_NARROW) {
@@ -184,9 +184,9 @@ void bp_sgemm_with(int level, int threads, int path, int trans_a, int trans_b,
     bp_parallel_for(job.parts_m * job.parts_n, threads, gemm_task, &job);
 }
 
-void bp_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+void bp_sgemm(const bp_context *ctx, int trans_a, int trans_b, long m, long n, long k, float alpha,
               const float *a, long lda, const float *b, long ldb,
               float beta, float *c, long ldc) {
-    bp_sgemm_with(bp_active_simd_level(), bp_num_threads(), BP_GEMM_AUTO, trans_a, trans_b,
+    bp_sgemm_with(ctx, BP_GEMM_AUTO, trans_a, trans_b,
                   m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

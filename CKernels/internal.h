@@ -5,8 +5,6 @@
 #include <stddef.h>
 #include "backprop_kernels.h"
 
-/// The SIMD level to use for this call (cached after first use; see config.c).
-int bp_active_simd_level(void);
 
 /// One unit of parallel work: `fn(ctx, task)` for task in 0..<n_tasks.
 typedef void (*bp_task_fn)(void *ctx, long task);
@@ -15,9 +13,9 @@ typedef void (*bp_task_fn)(void *ctx, long task);
 /// Tasks must write disjoint memory; which thread runs which task never affects results.
 void bp_parallel_for(long n_tasks, int threads, bp_task_fn fn, void *ctx);
 
-/// Threads worth using for `work` units of cheap elementwise work (1 below a threshold, so
-/// tiny calls never pay for a fork/join).
-int bp_threads_for(double work);
+/// Threads worth using for `work` units of cheap elementwise work: at most ctx's thread count,
+/// and 1 below a threshold, so tiny calls never pay for a fork/join.
+int bp_threads_for(const bp_context *ctx, double work);
 
 /// A 64-byte aligned scratch buffer owned by the calling thread, grown on demand and reused,
 /// so hot paths never allocate in steady state. `slot` picks one of a few independent buffers.

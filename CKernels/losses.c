@@ -51,10 +51,10 @@ static void loss_task(void *ctx, long task) {
                                   : mse_range(job->y, job->t, job->grad, job->scale, i0, i1);
 }
 
-static double run(loss_job *job) {
+static double run(const bp_context *ctx, loss_job *job) {
     if (job->n <= 0) return 0.0;
     job->chunks = job->n < BP_REDUCE_CHUNKS ? job->n : BP_REDUCE_CHUNKS;
-    int threads = bp_threads_for((double)job->n * (job->bce ? 16.0 : 1.0));
+    int threads = bp_threads_for(ctx, (double)job->n * (job->bce ? 16.0 : 1.0));
     bp_parallel_for(job->chunks, threads, loss_task, job);
     double total = 0.0;
     for (long i = 0; i < job->chunks; i++) total += job->partial[i];
@@ -62,13 +62,13 @@ static double run(loss_job *job) {
 }
 
 // y, t, grad: (n).
-double bp_mse(const float *y, const float *t, long n, float *grad, float scale) {
+double bp_mse(const bp_context *ctx, const float *y, const float *t, long n, float *grad, float scale) {
     loss_job job = {.bce = 0, .y = y, .t = t, .grad = grad, .scale = scale, .n = n};
-    return run(&job);
+    return run(ctx, &job);
 }
 
 // z, t, grad: (n).
-double bp_bce_logits(const float *z, const float *t, long n, float *grad, float scale) {
+double bp_bce_logits(const bp_context *ctx, const float *z, const float *t, long n, float *grad, float scale) {
     loss_job job = {.bce = 1, .y = z, .t = t, .grad = grad, .scale = scale, .n = n};
-    return run(&job);
+    return run(ctx, &job);
 }

@@ -35,30 +35,30 @@ static void update_task(void *ctx, long task) {
     }
 }
 
-static void run(update_job *job, double work_per_element) {
+static void run(const bp_context *ctx, update_job *job, double work_per_element) {
     if (job->n <= 0) return;
-    int threads = bp_threads_for((double)job->n * work_per_element);
+    int threads = bp_threads_for(ctx, (double)job->n * work_per_element);
     job->parts = threads;
     bp_parallel_for(threads, threads, update_task, job);
 }
 
 // param, grad, velocity: (n).
-void bp_sgd_update(float *param, const float *grad, float *velocity, long n,
+void bp_sgd_update(const bp_context *ctx, float *param, const float *grad, float *velocity, long n,
                    float lr, float momentum, float weight_decay, int nesterov) {
-    update_job job = {.sgd = BP_DISPATCH(bp_active_simd_level(), sgd_range),
+    update_job job = {.sgd = BP_DISPATCH(bp_context_simd_level(ctx), sgd_range),
                       .param = param, .state1 = velocity, .grad = grad, .n = n};
     job.h.lr = lr;
     job.h.momentum = momentum;
     job.h.weight_decay = weight_decay;
     job.h.nesterov = nesterov;
-    run(&job, 2.0);
+    run(ctx, &job, 2.0);
 }
 
 // param, grad, m, v: (n).
-void bp_adam_update(float *param, const float *grad, float *m, float *v, long n,
+void bp_adam_update(const bp_context *ctx, float *param, const float *grad, float *m, float *v, long n,
                     float lr, float beta1, float beta2, float eps, float weight_decay,
                     int decoupled, long step) {
-    update_job job = {.adam = BP_DISPATCH(bp_active_simd_level(), adam_range),
+    update_job job = {.adam = BP_DISPATCH(bp_context_simd_level(ctx), adam_range),
                       .param = param, .state1 = m, .state2 = v, .grad = grad, .n = n};
     job.h.lr = lr;
     job.h.weight_decay = weight_decay;
@@ -69,5 +69,5 @@ void bp_adam_update(float *param, const float *grad, float *m, float *v, long n,
     // Bias corrections as the reference computes them: 1 - beta^step in float.
     job.h.correction1 = 1.0f - powf(beta1, (float)step);
     job.h.correction2 = 1.0f - powf(beta2, (float)step);
-    run(&job, 8.0);
+    run(ctx, &job, 8.0);
 }

@@ -11,6 +11,7 @@
 
 #ifdef BACKPROP_OPENMP
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
+int omp_get_thread_num(void);
 
 struct team_job {
     long n_tasks;
@@ -46,11 +47,35 @@ void bp_parallel_for(long n_tasks, int threads, bp_task_fn fn, void *ctx) {
     for (long task = 0; task < n_tasks; task++) fn(ctx, task);
 }
 
+#ifdef BACKPROP_OPENMP
+/// Run by every member of a team: raises *members to (its team index + 1).
+static void count_member(void *data) {
+    int *members = data;
+    int self = omp_get_thread_num() + 1;
+    int seen = __atomic_load_n(members, __ATOMIC_RELAXED);
+    while (self > seen &&
+           !__atomic_compare_exchange_n(members, &seen, self, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+#endif
+
+int bp_context_team_size(const bp_context *ctx) {
+    int threads = bp_context_threads(ctx);
+    int members = 1;
+#ifdef BACKPROP_OPENMP
+    // The team bp_parallel_for would start for `threads` tasks; every member reports itself.
+    if (threads > 1) GOMP_parallel(count_member, &members, (unsigned)threads, 0);
+#else
+    (void)threads;
+#endif
+    return members;
+}
+
 // Below this many elements a fork/join (a few microseconds) costs more than it saves.
 #define BP_PARALLEL_MIN_WORK 65536.0
 
-int bp_threads_for(double work) {
-    int threads = bp_num_threads();
+int bp_threads_for(const bp_context *ctx, double work) {
+    int threads = bp_context_threads(ctx);
     if (work < BP_PARALLEL_MIN_WORK) return 1;
     long useful = (long)(work / BP_PARALLEL_MIN_WORK);
     return useful < threads ? (int)(useful < 1 ? 1 : useful) : threads;

@@ -23,10 +23,10 @@ static void bias_task(void *ctx, long task) {
 }
 
 // x: (rows, cols), bias: (cols).
-void bp_add_bias(float *x, const float *bias, long rows, long cols) {
+void bp_add_bias(const bp_context *ctx, float *x, const float *bias, long rows, long cols) {
     if (rows <= 0 || cols <= 0) return;
-    int threads = bp_threads_for((double)rows * (double)cols);
-    rowcol_job job = {.add_bias = BP_DISPATCH(bp_active_simd_level(), add_bias_rows),
+    int threads = bp_threads_for(ctx, (double)rows * (double)cols);
+    rowcol_job job = {.add_bias = BP_DISPATCH(bp_context_simd_level(ctx), add_bias_rows),
                       .x = x, .bias = bias, .rows = rows, .cols = cols};
     job.parts = rows < threads ? rows : threads;
     bp_parallel_for(job.parts, (int)job.parts, bias_task, &job);
@@ -40,11 +40,11 @@ static void sum_task(void *ctx, long task) {
 }
 
 // x: (rows, cols) -> out: (cols).
-void bp_sum_columns(const float *x, long rows, long cols, float *out, int accumulate) {
+void bp_sum_columns(const bp_context *ctx, const float *x, long rows, long cols, float *out, int accumulate) {
     if (cols <= 0) return;
-    int threads = bp_threads_for((double)rows * (double)cols);
+    int threads = bp_threads_for(ctx, (double)rows * (double)cols);
     long max_parts = (cols + BP_ELEMENT_ALIGN - 1) / BP_ELEMENT_ALIGN;
-    rowcol_job job = {.sum_columns = BP_DISPATCH(bp_active_simd_level(), sum_columns_range),
+    rowcol_job job = {.sum_columns = BP_DISPATCH(bp_context_simd_level(ctx), sum_columns_range),
                       .cx = x, .out = out, .rows = rows < 0 ? 0 : rows, .cols = cols,
                       .accumulate = accumulate};
     job.parts = max_parts < threads ? max_parts : threads;
@@ -52,7 +52,8 @@ void bp_sum_columns(const float *x, long rows, long cols, float *out, int accumu
 }
 
 // x: (rows, cols) -> out: (rows). Naive and memory-bound: one pass per row.
-void bp_argmax_rows(const float *x, long rows, long cols, int32_t *out) {
+void bp_argmax_rows(const bp_context *ctx, const float *x, long rows, long cols, int32_t *out) {
+    (void)ctx;  // one pass, single-threaded
     for (long r = 0; r < rows; r++) {
         const float *row = x + r * cols;
         long best = 0;

@@ -18,10 +18,10 @@ static void softmax_task(void *ctx, long task) {
 }
 
 // x, y: (rows, cols).
-void bp_softmax_rows(const float *x, float *y, long rows, long cols) {
+void bp_softmax_rows(const bp_context *ctx, const float *x, float *y, long rows, long cols) {
     if (rows <= 0 || cols <= 0) return;
-    softmax_job job = {BP_DISPATCH(bp_active_simd_level(), softmax_rows), x, y, rows, cols, 0};
-    int threads = bp_threads_for((double)rows * (double)cols * 4.0);
+    softmax_job job = {BP_DISPATCH(bp_context_simd_level(ctx), softmax_rows), x, y, rows, cols, 0};
+    int threads = bp_threads_for(ctx, (double)rows * (double)cols * 4.0);
     job.chunks = rows < threads * 8 ? rows : threads * 8;
     bp_parallel_for(job.chunks, threads, softmax_task, &job);
 }

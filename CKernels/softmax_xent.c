@@ -27,10 +27,10 @@ static void xent_task(void *ctx, long task) {
         : job->probs_rows(job->logits, job->targets, job->cols, job->grad, job->scale, r0, r1);
 }
 
-static double run(xent_job *job) {
+static double run(const bp_context *ctx, xent_job *job) {
     if (job->rows <= 0 || job->cols <= 0) return 0.0;
     job->chunks = job->rows < BP_REDUCE_CHUNKS ? job->rows : BP_REDUCE_CHUNKS;
-    int threads = bp_threads_for((double)job->rows * (double)job->cols * 4.0);
+    int threads = bp_threads_for(ctx, (double)job->rows * (double)job->cols * 4.0);
     bp_parallel_for(job->chunks, threads, xent_task, job);
     double total = 0.0;
     for (long i = 0; i < job->chunks; i++) total += job->partial[i];
@@ -38,23 +38,23 @@ static double run(xent_job *job) {
 }
 
 // logits, grad: (rows, cols), labels: (rows).
-double bp_softmax_xent_labels(const float *logits, const int32_t *labels, long rows, long cols,
+double bp_softmax_xent_labels(const bp_context *ctx, const float *logits, const int32_t *labels, long rows, long cols,
                               float *grad, float scale) {
-    int level = bp_active_simd_level();
+    int level = bp_context_simd_level(ctx);
     xent_job job = {
         .labels_rows = BP_DISPATCH(level, xent_labels_rows), .logits = logits, .labels = labels,
         .grad = grad, .scale = scale, .rows = rows, .cols = cols,
     };
-    return run(&job);
+    return run(ctx, &job);
 }
 
 // logits, targets, grad: (rows, cols).
-double bp_softmax_xent_probs(const float *logits, const float *targets, long rows, long cols,
+double bp_softmax_xent_probs(const bp_context *ctx, const float *logits, const float *targets, long rows, long cols,
                              float *grad, float scale) {
-    int level = bp_active_simd_level();
+    int level = bp_context_simd_level(ctx);
     xent_job job = {
         .probs_rows = BP_DISPATCH(level, xent_probs_rows), .logits = logits, .targets = targets,
         .grad = grad, .scale = scale, .rows = rows, .cols = cols,
     };
-    return run(&job);
+    return run(ctx, &job);
 }

@@ -11,12 +11,8 @@
 static long out_h(const bp_window2d *w) { return (w->height + 2 * w->padding - w->kernel_h) / w->stride + 1; }
 static long out_w(const bp_window2d *w) { return (w->width + 2 * w->padding - w->kernel_w) / w->stride + 1; }
 
-/// Threads for `work` elements, at most the context's.
-static int threads_for(const bp_context *ctx, double work) {
-    int limit = ctx && ctx->threads > 0 ? ctx->threads : 1;
-    int useful = bp_threads_for(work);
-    return useful < limit ? useful : limit;
-}
+/// Threads for `work` elements under the context's limit.
+static int threads_for(const bp_context *ctx, double work) { return bp_threads_for(ctx, work); }
 
 // ---- im2col / col2im: one task per (sample, channel) ----
 

@@ -6,17 +6,20 @@
 #include "internal.h"
 
 // x: (n).
-void bp_fill(float *x, float value, long n) {
+void bp_fill(const bp_context *ctx, float *x, float value, long n) {
+    (void)ctx;  // a memory stream: one thread saturates it
     for (long i = 0; i < n; i++) x[i] = value;
 }
 
 // src, dst: (n), not overlapping.
-void bp_copy(const float *src, float *dst, long n) {
+void bp_copy(const bp_context *ctx, const float *src, float *dst, long n) {
+    (void)ctx;
     if (n > 0) memcpy(dst, src, (size_t)n * sizeof(float));
 }
 
 // x: (n).
-void bp_scale(float *x, float s, long n) {
+void bp_scale(const bp_context *ctx, float *x, float s, long n) {
+    (void)ctx;
     for (long i = 0; i < n; i++) x[i] *= s;
 }
 
@@ -36,11 +39,11 @@ static void squares_task(void *ctx, long task) {
 }
 
 // x: (n).
-double bp_sum_squares(const float *x, long n) {
+double bp_sum_squares(const bp_context *ctx, const float *x, long n) {
     if (n <= 0) return 0.0;
     squares_job job = {.x = x, .n = n};
     job.chunks = n < BP_REDUCE_CHUNKS ? n : BP_REDUCE_CHUNKS;
-    bp_parallel_for(job.chunks, bp_threads_for((double)n), squares_task, &job);
+    bp_parallel_for(job.chunks, bp_threads_for(ctx, (double)n), squares_task, &job);
     double total = 0.0;
     for (long i = 0; i < job.chunks; i++) total += job.partial[i];
     return total;

@@ -26,6 +26,9 @@ typedef struct {
     long m, n, k;
 } shape;
 
+/// The kernels' settings for this run (SIMD level, threads), set once by main.
+static bp_context kernels;
+
 static const shape shapes[] = {
     {"mlp fwd 784->256", 0, 0, 128, 256, 784},
     {"mlp fwd 256->128", 0, 0, 128, 128, 256},
@@ -67,7 +70,7 @@ static float *random_matrix(long count, unsigned seed) {
 
 static void call_gemm(const shape *s, int which, const float *a, long lda, const float *b, long ldb, float *c) {
     if (which == 0) {
-        bp_sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
+        bp_sgemm(&kernels, s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
     } else {
         cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
                     s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
@@ -160,7 +163,7 @@ static void bench_softmax(int threads) {
     double t_soft[21];
     for (int r = -2; r < 21; r++) {
         double t0 = now();
-        bp_softmax_rows(x, y, rows, cols);
+        bp_softmax_rows(&kernels, x, y, rows, cols);
         if (r >= 0) t_soft[r] = now() - t0;
     }
     qsort(t_soft, 21, sizeof(double), cmp_double);
@@ -176,10 +179,10 @@ int main(int argc, char **argv) {
     const char *what = argc > 2 ? argv[2] : "all";
     const char *peak_env = getenv("PEAK_GFLOPS");
     double peak = peak_env ? atof(peak_env) : 107.0;
-    bp_set_num_threads(threads);
+    kernels = (bp_context){.simd_level = bp_simd_level_supported(), .threads = threads};
     openblas_set_num_threads(threads);
     printf("# %s, %d thread(s), simd %s, OpenBLAS %s\n", "bench", threads,
-           bp_simd_level_name(bp_simd_level()), openblas_get_config());
+           bp_simd_level_name(bp_context_simd_level(&kernels)), openblas_get_config());
     if (strcmp(what, "softmax") != 0) bench_gemm(threads, peak);
     if (strcmp(what, "gemm") != 0) bench_softmax(threads);
     return 0;

@@ -6,19 +6,12 @@
 
 #include <stdint.h>
 
+#include "backprop_kernels.h"  // bp_context
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#ifndef BP_CONTEXT_DEFINED
-#define BP_CONTEXT_DEFINED
-/// Per-instance kernel settings, passed first to every kernel (no process-wide state).
-/// `threads` < 1 means 1; `simd_level` is a bp_simd_level_t.
-typedef struct bp_context {
-    int simd_level;
-    int threads;
-} bp_context;
-#endif
 
 /// A sliding window over one (channels, height, width) sample. Output size per axis:
 /// (in + 2·padding − kernel) / stride + 1.

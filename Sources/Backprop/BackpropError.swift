@@ -8,6 +8,9 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible, Sendable {
     case unknownBackend(name: String, known: [String])
     /// The backend exists but cannot run here (for example OpenBLAS is not installed).
     case backendUnavailable(name: String, reason: String)
+    /// A backend plugin (a shared library, see docs/PLUGINS.md) cannot be loaded; the reason
+    /// says what is wrong with it.
+    case badPlugin(path: String, reason: String)
     /// A data or model file is malformed. `location` is "line 3, column 2", "byte 812", or empty.
     case malformedFile(path: String, location: String, message: String)
     /// A file cannot be read or written.
@@ -30,6 +33,8 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible, Sendable {
             return "unknown backend '\(name)'; known backends: \(known.joined(separator: ", "))"
         case .backendUnavailable(let name, let reason):
             return "backend '\(name)' is not available: \(reason)"
+        case .badPlugin(let path, let reason):
+            return "plugin \(path): \(reason)"
         case .malformedFile(let path, let location, let message):
             return location.isEmpty ? "\(path): \(message)" : "\(path): \(location): \(message)"
         case .io(let path, let message):

@@ -15,10 +15,13 @@ struct BackendsCommand: ParsableCommand {
     @Option(help: "Threads for the c and openblas backends (default: BACKPROP_NUM_THREADS, OMP_NUM_THREADS, or every core).")
     var threads: Int?
 
+    @OptionGroup var plugins: PluginOptions
+
     @Flag(help: "Print a JSON array of {name, available, reason, detail} instead of a table.")
     var json = false
 
     func run() throws {
+        try plugins.load()
         let entries = try BackendRegistry.entries(threads: threads)
         if json {
             try printJSON(entries)

@@ -37,6 +37,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Threads for multithreaded backends (default: BACKPROP_NUM_THREADS, OMP_NUM_THREADS, cores).")
     var threads: Int?
 
+    @OptionGroup var plugins: PluginOptions
+
     @Option(help: "Comma-separated square GEMM sizes (default: 128,256,512,1024,2048).")
     var sizes: String?
 
@@ -81,6 +83,7 @@ struct BenchCommand: ParsableCommand {
         // Human-readable lines go to stdout normally and to stderr when stdout carries data.
         let say: (String) -> Void = machineOutput ? { printToStandardError($0) } : { print($0) }
         let names = backend.map { $0.split(separator: ",").map { String($0) } }
+        try plugins.load()
         let backends = try benchBackends(names: names, threads: threads)
         let squareSizes = try parsedSizes()
 
@@ -108,7 +111,7 @@ struct BenchCommand: ParsableCommand {
         var peak: PeakEstimate?
         if wants(.gemm) {
             let peakThreads = backends.map(\.threads).max() ?? 1
-            let estimate = PeakProbe.estimate(threads: peakThreads)
+            let estimate = PeakProbe.estimate(threads: peakThreads, simd: try SIMDLevel.resolve())
             say("FP32 peak " + estimate.method)
             say(estimate.nominalFormula)
             peak = estimate

@@ -68,7 +68,7 @@ struct DataOptions: ParsableArguments {
 /// Where the computation runs: shared by every command that runs a network.
 struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "The compute backend (swift, c, openblas). Default: $BACKPROP_BACKEND, else the fastest available.",
+        "The compute backend (c, openblas, swift, or a plugin's name). Default: $BACKPROP_BACKEND, else the fastest available.",
         valueName: "name"))
     var backend: String?
 
@@ -77,6 +77,8 @@ struct EngineOptions: ParsableArguments {
         valueName: "n"))
     var threads: Int?
 
+    @OptionGroup var plugins: PluginOptions
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let backend, backend.isEmpty { throw ValidationError("--backend must not be empty") }
@@ -84,6 +86,7 @@ struct EngineOptions: ParsableArguments {
 
     /// The backend and its thread count, after the flags, then the environment, then the default.
     func resolve() throws -> (backend: any Backend, threads: Int) {
+        try plugins.load()
         let chosen = try resolveBackend(name: backend, threads: threads)
         return (chosen, chosen.name == "swift" ? 1 : try ThreadSettings.resolve(threads))
     }

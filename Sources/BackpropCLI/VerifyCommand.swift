@@ -9,7 +9,10 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Compare every op of each backend with the pure-Swift reference.",
         discussion: """
             Prints, per backend and op, the largest absolute and relative error and whether it \
-            is within the op's tolerance. Exits with status 1 when any op fails.
+            is within the op's tolerance. With --plugin (and no --backend) it verifies the \
+            plugins' backends, says which ops are the plugin's own, and also trains digits for \
+            3 epochs against the reference (--training does that for any backend). Exits with \
+            status 1 when any check fails.
             """)
 
     @Option(name: .customLong("backend"), help: "A backend to verify; repeat for several (default: every available one).")
@@ -20,6 +23,11 @@ struct VerifyCommand: ParsableCommand {
 
     @Option(help: "Threads for the c and openblas backends (default: BACKPROP_NUM_THREADS, OMP_NUM_THREADS, or every core).")
     var threads: Int?
+
+    @OptionGroup var plugins: PluginOptions
+
+    @Flag(help: "Also train digits for 3 epochs on each backend and compare with the reference (on by default with --plugin).")
+    var training = false
 
     @Flag(help: "Run every size combination instead of the quick covering (much slower).")
     var thorough = false
@@ -38,22 +46,42 @@ struct VerifyCommand: ParsableCommand {
             }
             return op
         }
+        let pluginNames = try plugins.load()
         let verifier = OpVerifier(thorough: thorough, seed: seed)
-        var records: [VerificationRecord] = []
-        for backend in try chosenBackends() {
-            records += verifier.verify(backend, ops: selectedOps.isEmpty ? VerifiedOp.allCases : selectedOps)
+        var reports: [ConformanceReport] = []
+        for backend in try chosenBackends(plugins: pluginNames) {
+            if !json, let plugin = backend as? PluginBackend {
+                print("\(plugin.name): plugin \(plugin.path); native ops: "
+                      + (plugin.nativeOps.isEmpty ? "none" : plugin.nativeOps.joined(separator: " "))
+                      + "; from the host's C kernels: " + plugin.hostOps.joined(separator: " "))
+            }
+            reports.append(try Conformance.run(
+                backend, verifier: verifier, ops: selectedOps.isEmpty ? VerifiedOp.allCases : selectedOps,
+                training: training || !pluginNames.isEmpty))
         }
+        let records = reports.flatMap(\.ops)
         if json {
             try printJSON(records)
         } else {
             printTable(records)
+            for case let comparison? in reports.map(\.training) {
+                print("\(comparison.backend) training (3 epochs of digits vs the reference): "
+                      + (comparison.failure.map { "FAIL: \($0)" } ?? "pass, accuracy \(comparison.accuracy) vs \(comparison.referenceAccuracy)"))
+            }
         }
-        if records.contains(where: { !$0.pass }) { throw ExitCode(1) }
+        let failures = reports.flatMap(\.failures)
+        if !failures.isEmpty {
+            printToStandardError("verify: \(failures.count) failed: " + failures.joined(separator: "; "))
+            throw ExitCode(1)
+        }
     }
 
     /// The backends named with --backend (an unknown or unavailable one is an error), else
-    /// every available backend.
-    private func chosenBackends() throws -> [any Backend] {
+    /// the --plugin backends, else every available backend.
+    private func chosenBackends(plugins: [String]) throws -> [any Backend] {
+        if backends.isEmpty && !plugins.isEmpty {
+            return try plugins.map { try BackendRegistry.make(name: $0, threads: threads) }
+        }
         if !backends.isEmpty {
             return try backends.map { try BackendRegistry.make(name: $0, threads: threads) }
         }

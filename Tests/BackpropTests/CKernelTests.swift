@@ -8,9 +8,10 @@ import Darwin
 #endif
 
 // Every C kernel against the pure-Swift reference (`SwiftBackend`), on each SIMD level this
-// machine supports, for many shapes. The suite is serialized because some tests change the
-// process-wide SIMD level or thread count; each restores them. GEMM tests pass the level, path
-// and thread count per call through `bp_sgemm_with` instead.
+// machine supports, for many shapes. SIMD level and thread count belong to each `CBackend`
+// (its bp_context), so every test builds the instances it needs; GEMM tests pass the level,
+// path and thread count per call through `bp_sgemm_with`. Serialized only to keep two
+// multi-threaded tests from competing for the two cores.
 //
 // Tolerances:
 // - GEMM: |C − C_ref| ≤ 2(k + 2)·ε·|α|·max|A|·max|B| + 2ε·|β|·max|C₀| (ε = 2⁻²³): both results
@@ -57,7 +58,8 @@ import Darwin
                 b.withUnsafeBufferPointer { pb in
                     out.withUnsafeMutableBufferPointer { pc in
                         if let level {
-                            bp_sgemm_with(level, threads, Int32(path.rawValue), transA ? 1 : 0,
+                            var context = bp_context(simd_level: level, threads: threads)
+                            bp_sgemm_with(&context, Int32(path.rawValue), transA ? 1 : 0,
                                           transB ? 1 : 0, m, n, k, alpha, pa.baseAddress!, lda,
                                           pb.baseAddress!, ldb, beta, pc.baseAddress!, ldc)
                         } else {
@@ -205,13 +207,14 @@ import Darwin
 
     // MARK: - Other kernels
 
-    /// Runs `body` once per supported SIMD level (forced process-wide), restoring the level.
-    func forEachLevel(_ body: (String) throws -> Void) rethrows {
-        let saved = bp_simd_level()
-        defer { bp_set_simd_level(saved) }
+    /// Runs `body` once per supported SIMD level with a `CBackend` of that level, after checking
+    /// that the backend's context really holds that level (what the kernels dispatch on).
+    func forEachLevel(_ body: (CBackend, String) throws -> Void) rethrows {
         for level in Self.levels {
-            bp_set_simd_level(level)
-            try body(String(cString: bp_simd_level_name(level)))
+            let name = String(cString: bp_simd_level_name(level))
+            let backend = CBackend(threads: 2, simd: SIMDLevel(rawValue: level)!)
+            #expect(backend.simdLevel == name, "the backend for \(name) runs at \(backend.simdLevel)")
+            try body(backend, name)
         }
     }
 
@@ -228,8 +231,10 @@ import Darwin
         got == want || Swift.abs(got - want) <= a + rel * Swift.abs(want)
     }
 
-    /// Applies an in-place op on copies for both backends and returns (c, reference).
-    static func pair(_ input: [Float], _ op: (Backend, UnsafeMutablePointer<Float>) -> Void) -> ([Float], [Float]) {
+    /// Applies an in-place op on copies for `backend` and the reference; returns (backend's, reference's).
+    static func pair(
+        _ backend: CBackend, _ input: [Float], _ op: (Backend, UnsafeMutablePointer<Float>) -> Void
+    ) -> ([Float], [Float]) {
         var got = input, want = input
         got.withUnsafeMutableBufferPointer { op(backend, $0.baseAddress!) }
         want.withUnsafeMutableBufferPointer { op(reference, $0.baseAddress!) }
@@ -237,7 +242,7 @@ import Darwin
     }
 
     @Test func softmaxAndCrossEntropyMatchReference() {
-        forEachLevel { level in
+        forEachLevel { c, level in
             for (rows, cols) in Self.rowShapes {
                 var rng = SeededGenerator(seed: UInt64(rows * 7919 + cols))
                 let x = Self.random(rows * cols, &rng).map { $0 * 12 }
@@ -247,20 +252,20 @@ import Darwin
                     let s = targets[(r * cols)..<((r + 1) * cols)].reduce(0, +)
                     for c in 0..<cols { targets[r * cols + c] /= s }
                 }
-                let softmax = Self.pair(x) { b, p in b.softmaxRows(p, y: p, rows: rows, cols: cols) }
+                let softmax = Self.pair(c, x) { b, p in b.softmaxRows(p, y: p, rows: rows, cols: cols) }
                 #expect(Self.close(softmax.0, softmax.1), "softmax \(level) (\(rows),\(cols))")
 
                 var lossC = 0.0, lossRef = 0.0
-                let xentL = Self.pair(x) { b, g in
+                let xentL = Self.pair(c, x) { b, g in
                     let loss = b.softmaxCrossEntropy(logits: x, labels: labels, rows: rows, cols: cols, grad: g, scale: 0.25)
-                    if b === Self.backend { lossC = loss } else { lossRef = loss }
+                    if b === c { lossC = loss } else { lossRef = loss }
                 }
                 #expect(Self.close(xentL.0, xentL.1), "xent labels grad \(level) (\(rows),\(cols))")
                 #expect(Self.close(lossC, lossRef), "xent labels loss \(level): \(lossC) vs \(lossRef)")
 
-                let xentP = Self.pair(x) { b, g in
+                let xentP = Self.pair(c, x) { b, g in
                     let loss = b.softmaxCrossEntropy(logits: x, targets: targets, rows: rows, cols: cols, grad: g, scale: -0.5)
-                    if b === Self.backend { lossC = loss } else { lossRef = loss }
+                    if b === c { lossC = loss } else { lossRef = loss }
                 }
                 #expect(Self.close(xentP.0, xentP.1), "xent probs grad \(level) (\(rows),\(cols))")
                 #expect(Self.close(lossC, lossRef), "xent probs loss \(level): \(lossC) vs \(lossRef)")
@@ -278,9 +283,9 @@ import Darwin
             [88, 89, -200, 0, 1],
         ]
         let x = rows.flatMap { $0 }
-        forEachLevel { level in
+        forEachLevel { c, level in
             for cols in [5] {
-                let (got, want) = Self.pair(x) { b, p in b.softmaxRows(p, y: p, rows: rows.count, cols: cols) }
+                let (got, want) = Self.pair(c, x) { b, p in b.softmaxRows(p, y: p, rows: rows.count, cols: cols) }
                 #expect(Self.close(got, want), "\(level)")
                 for r in 0..<rows.count {
                     let row = got[(r * cols)..<((r + 1) * cols)]
@@ -295,36 +300,36 @@ import Darwin
     }
 
     @Test func elementwiseOpsMatchReference() {
-        forEachLevel { level in
+        forEachLevel { c, level in
             for n in [1, 2, 3, 7, 15, 16, 17, 31, 33, 64, 127, 1000, 70_001] {
                 var rng = SeededGenerator(seed: UInt64(n))
                 let x = Self.random(n, &rng).map { $0 * 9 }
                 let other = Self.random(n, &rng)
                 for kind in Activation.allCases {
-                    let fwd = Self.pair(x) { b, y in b.activationForward(kind, x: y, y: y, count: n) }
+                    let fwd = Self.pair(c, x) { b, y in b.activationForward(kind, x: y, y: y, count: n) }
                     #expect(Self.close(fwd.0, fwd.1), "\(kind) forward \(level) n=\(n)")
-                    let bwd = Self.pair(other) { b, d in b.activationBackward(kind, y: fwd.1, dy: d, dx: d, count: n) }
+                    let bwd = Self.pair(c, other) { b, d in b.activationBackward(kind, y: fwd.1, dy: d, dx: d, count: n) }
                     #expect(Self.close(bwd.0, bwd.1), "\(kind) backward \(level) n=\(n)")
                 }
                 var lossC = 0.0, lossRef = 0.0
-                let mse = Self.pair(other) { b, g in
+                let mse = Self.pair(c, other) { b, g in
                     let l = b.squaredError(x, target: other, count: n, grad: g, scale: 0.3)
-                    if b === Self.backend { lossC = l } else { lossRef = l }
+                    if b === c { lossC = l } else { lossRef = l }
                 }
                 #expect(Self.close(mse.0, mse.1) && Self.close(lossC, lossRef), "mse \(level) n=\(n)")
                 let t = other.map { ($0 + 1) / 2 }
-                let bce = Self.pair(other) { b, g in
+                let bce = Self.pair(c, other) { b, g in
                     let l = b.binaryCrossEntropyWithLogits(x, target: t, count: n, grad: g, scale: 0.7)
-                    if b === Self.backend { lossC = l } else { lossRef = l }
+                    if b === c { lossC = l } else { lossRef = l }
                 }
                 #expect(Self.close(bce.0, bce.1) && Self.close(lossC, lossRef), "bce \(level) n=\(n)")
 
-                #expect(Self.close(Self.backend.sumOfSquares(x, count: n), Self.reference.sumOfSquares(x, count: n), rel: 1e-12))
-                let scaled = Self.pair(x) { b, p in b.scale(p, by: -1.5, count: n) }
+                #expect(Self.close(c.sumOfSquares(x, count: n), Self.reference.sumOfSquares(x, count: n), rel: 1e-12))
+                let scaled = Self.pair(c, x) { b, p in b.scale(p, by: -1.5, count: n) }
                 #expect(scaled.0 == scaled.1)
-                let filled = Self.pair(x) { b, p in b.fill(p, value: 2.5, count: n) }
+                let filled = Self.pair(c, x) { b, p in b.fill(p, value: 2.5, count: n) }
                 #expect(filled.0 == filled.1)
-                let copied = Self.pair(other) { b, p in b.copy(x, to: p, count: n) }
+                let copied = Self.pair(c, other) { b, p in b.copy(x, to: p, count: n) }
                 #expect(copied.0 == x && copied.1 == x)
             }
         }
@@ -333,10 +338,10 @@ import Darwin
     @Test func vectorExpTanhAndSigmoidAreWithinFewUlps() {
         // The vector exp behind sigmoid, softmax and tanh, checked against double precision.
         let xs = stride(from: -80.0, through: 20.0, by: 0.0137).map { Float($0) }
-        forEachLevel { level in
+        forEachLevel { c, level in
             var sig = [Float](repeating: 0, count: xs.count), th = sig
-            Self.backend.activationForward(.sigmoid, x: xs, y: &sig, count: xs.count)
-            Self.backend.activationForward(.tanh, x: xs, y: &th, count: xs.count)
+            c.activationForward(.sigmoid, x: xs, y: &sig, count: xs.count)
+            c.activationForward(.tanh, x: xs, y: &th, count: xs.count)
             var worstSigmoid = 0.0, worstTanh = 0.0
             for (i, x) in xs.enumerated() {
                 let wantS = 1 / (1 + exp(-Double(x))), wantT = tanh(Double(x))
@@ -349,19 +354,19 @@ import Darwin
     }
 
     @Test func rowAndColumnOpsMatchReference() {
-        forEachLevel { level in
+        forEachLevel { c, level in
             for (rows, cols) in Self.rowShapes + [(300, 300)] {
                 var rng = SeededGenerator(seed: UInt64(rows * 31 + cols))
                 let x = Self.random(rows * cols, &rng)
                 let bias = Self.random(cols, &rng)
-                let biased = Self.pair(x) { b, p in b.addBias(p, bias: bias, rows: rows, cols: cols) }
+                let biased = Self.pair(c, x) { b, p in b.addBias(p, bias: bias, rows: rows, cols: cols) }
                 #expect(biased.0 == biased.1, "bias \(level) (\(rows),\(cols))")
                 for accumulate in [false, true] {
-                    let sums = Self.pair(bias) { b, out in b.sumColumns(x, rows: rows, cols: cols, into: out, accumulate: accumulate) }
+                    let sums = Self.pair(c, bias) { b, out in b.sumColumns(x, rows: rows, cols: cols, into: out, accumulate: accumulate) }
                     #expect(Self.close(sums.0, sums.1, abs: 1e-5, rel: 1e-5), "sumColumns \(level) (\(rows),\(cols))")
                 }
                 var got = [Int32](repeating: -1, count: rows), want = got
-                Self.backend.argmaxRows(x, rows: rows, cols: cols, into: &got)
+                c.argmaxRows(x, rows: rows, cols: cols, into: &got)
                 Self.reference.argmaxRows(x, rows: rows, cols: cols, into: &want)
                 #expect(got == want)
             }
@@ -373,15 +378,15 @@ import Darwin
     }
 
     @Test func optimizerUpdatesMatchReference() {
-        forEachLevel { level in
+        forEachLevel { c, level in
             for n in [1, 5, 16, 33, 1000, 70_001] {
                 var rng = SeededGenerator(seed: UInt64(n) + 99)
                 let param = Self.random(n, &rng), grad = Self.random(n, &rng)
                 let state = Self.random(n, &rng), second = Self.random(n, &rng).map { abs($0) }
                 for (momentum, wd, nesterov) in [(Float(0), Float(0), false), (0.9, 1e-2, false), (0.9, 1e-2, true)] {
                     var velC = state, velR = state
-                    let upd = Self.pair(param) { b, p in
-                        if b === Self.backend {
+                    let upd = Self.pair(c, param) { b, p in
+                        if b === c {
                             velC.withUnsafeMutableBufferPointer { v in
                                 b.sgdUpdate(param: p, grad: grad, velocity: momentum == 0 ? nil : v.baseAddress,
                                             count: n, learningRate: 0.1, momentum: momentum, weightDecay: wd, nesterov: nesterov)
@@ -397,8 +402,8 @@ import Darwin
                 }
                 for (decoupled, step) in [(false, 1), (true, 7)] {
                     var mC = state, vC = second, mR = state, vR = second
-                    let upd = Self.pair(param) { b, p in
-                        let isC = b === Self.backend
+                    let upd = Self.pair(c, param) { b, p in
+                        let isC = b === c
                         var m = isC ? mC : mR, v = isC ? vC : vR
                         m.withUnsafeMutableBufferPointer { mp in
                             v.withUnsafeMutableBufferPointer { vp in
@@ -417,52 +422,79 @@ import Darwin
     }
 
     @Test func resultsDoNotDependOnThreadCount() {
-        let saved = bp_num_threads()
-        defer { bp_set_num_threads(saved) }
         var rng = SeededGenerator(seed: 2024)
         let rows = 300, cols = 1000, n = rows * cols
         let x = Self.random(n, &rng).map { $0 * 10 }
         let t = Self.random(n, &rng).map { ($0 + 1) / 2 }
         let labels = (0..<rows).map { _ in Int32(rng.nextInt(below: cols)) }
-        func run() -> [[Float]] {
+        func run(_ backend: CBackend) -> [[Float]] {
             var outputs: [[Float]] = []
             var y = x
-            Self.backend.softmaxRows(x, y: &y, rows: rows, cols: cols)
+            backend.softmaxRows(x, y: &y, rows: rows, cols: cols)
             outputs.append(y)
-            let loss = Self.backend.softmaxCrossEntropy(logits: x, labels: labels, rows: rows, cols: cols, grad: &y, scale: 0.5)
+            let loss = backend.softmaxCrossEntropy(logits: x, labels: labels, rows: rows, cols: cols, grad: &y, scale: 0.5)
             outputs.append(y + [Float(loss)])
-            let bce = Self.backend.binaryCrossEntropyWithLogits(x, target: t, count: n, grad: &y, scale: 1)
-            outputs.append(y + [Float(bce), Float(Self.backend.sumOfSquares(x, count: n))])
-            Self.backend.activationForward(.tanh, x: x, y: &y, count: n)
+            let bce = backend.binaryCrossEntropyWithLogits(x, target: t, count: n, grad: &y, scale: 1)
+            outputs.append(y + [Float(bce), Float(backend.sumOfSquares(x, count: n))])
+            backend.activationForward(.tanh, x: x, y: &y, count: n)
             outputs.append(y)
             var sums = [Float](repeating: 0, count: cols)
-            Self.backend.sumColumns(x, rows: rows, cols: cols, into: &sums, accumulate: false)
+            backend.sumColumns(x, rows: rows, cols: cols, into: &sums, accumulate: false)
             outputs.append(sums)
             var p = x, m = t, v = t
-            Self.backend.adamUpdate(param: &p, grad: t, m: &m, v: &v, count: n, learningRate: 0.1, beta1: 0.9,
-                                    beta2: 0.99, epsilon: 1e-8, weightDecay: 0, decoupled: true, step: 3)
+            backend.adamUpdate(param: &p, grad: t, m: &m, v: &v, count: n, learningRate: 0.1, beta1: 0.9,
+                               beta2: 0.99, epsilon: 1e-8, weightDecay: 0, decoupled: true, step: 3)
             outputs.append(p)
             return outputs
         }
-        bp_set_num_threads(1)
-        let one = run()
-        bp_set_num_threads(2)
-        let two = run()
-        #expect(one == two)
+        let single = CBackend(threads: 1), double = CBackend(threads: 2)
+        // The comparison means something only if the instances really run on 1 and 2 threads.
+        #expect(single.threads == 1 && Self.teamSize(single) == 1)
+        if bp_has_openmp() != 0 {
+            #expect(double.threads == 2 && Self.teamSize(double) == 2)
+        }
+        #expect(run(single) == run(double))
     }
 
-    @Test func forcingHookClampsAndNamesLevels() {
-        let saved = bp_simd_level()
-        defer { bp_set_simd_level(saved) }
-        #expect(bp_set_simd_level(99) == bp_simd_level_supported())
-        #expect(bp_set_simd_level(-3) == Int32(BP_SIMD_PORTABLE.rawValue))
-        #expect(CBackend().simdLevel == "portable")
+    /// How many threads a parallel kernel call of `backend` actually runs on.
+    static func teamSize(_ backend: CBackend) -> Int { backend.withContext { Int(bp_context_team_size($0)) } }
+
+    @Test func twoInstancesKeepTheirOwnThreadCounts() {
+        // Used alternately in one process, each instance keeps its setting: nothing global.
+        let one = CBackend(threads: 1), two = CBackend(threads: 2)
+        let expectedTwo = bp_has_openmp() != 0 ? 2 : 1
+        for _ in 0..<3 {
+            #expect(one.threads == 1 && Self.teamSize(one) == 1)
+            #expect(two.threads == expectedTwo && Self.teamSize(two) == expectedTwo)
+            var out = [Float](repeating: 0, count: 64 * 64)
+            let a = [Float](repeating: 1, count: 64 * 64)
+            two.gemm(transA: false, transB: false, m: 64, n: 64, k: 64, alpha: 1, a: a, lda: 64,
+                     b: a, ldb: 64, beta: 0, c: &out, ldc: 64)
+            one.gemm(transA: false, transB: false, m: 64, n: 64, k: 64, alpha: 1, a: a, lda: 64,
+                     b: a, ldb: 64, beta: 1, c: &out, ldc: 64)
+            #expect(out.allSatisfy { $0 == 128 })
+        }
+    }
+
+    @Test func simdLevelIsClampedAndNamed() throws {
+        var above = bp_context(simd_level: 99, threads: 1)
+        var below = bp_context(simd_level: -3, threads: 0)
+        #expect(bp_context_simd_level(&above) == bp_simd_level_supported())
+        #expect(bp_context_simd_level(&below) == Int32(BP_SIMD_PORTABLE.rawValue))
+        #expect(bp_context_threads(&below) == 1)
+        #expect(bp_context_simd_level(nil) == bp_simd_level_supported() && bp_context_threads(nil) == 1)
+        #expect(CBackend(simd: .portable).simdLevel == "portable")
         #expect(String(cString: bp_simd_level_name(2)) == "avx512")
+        // BACKPROP_SIMD is read once, in Swift: lowered to what the CPU has, typos rejected.
+        #expect(try SIMDLevel.resolve(environment: ["BACKPROP_SIMD": "portable"]) == .portable)
+        #expect(try SIMDLevel.resolve(environment: ["BACKPROP_SIMD": "avx512"]) == SIMDLevel.supported)
+        #expect(try SIMDLevel.resolve(environment: [:]) == SIMDLevel.supported)
+        #expect(throws: BackpropError.self) { try SIMDLevel.resolve(environment: ["BACKPROP_SIMD": "sse"]) }
+        let forced = try CBackend(threads: nil, environment: ["BACKPROP_SIMD": "portable", "BACKPROP_NUM_THREADS": "1"])
+        #expect(forced.simdLevel == "portable" && forced.threads == 1)
     }
 
     @Test func backendDescribesItself() {
-        let saved = bp_num_threads()
-        defer { bp_set_num_threads(saved) }
         let backend = CBackend(threads: 3)
         #expect(backend.name == "c")
         #expect(backend.threads == (bp_has_openmp() != 0 ? 3 : 1))

@@ -1,10 +1,13 @@
 import Testing
 @testable import Backprop
 
-/// Every backend that can run on this machine (`swift` always), built with two threads.
-/// The process environment is honoured, so `BACKPROP_OPENBLAS_DISABLE=1 swift test` runs the
-/// suite as on a machine without OpenBLAS.
+/// Every backend that can run on this machine (`swift` always), built with two threads, and
+/// the plugins of `BACKPROP_PLUGIN_PATH` (scripts/test points it at .build/plugins, so the
+/// `example` and `blis` plugins run this suite too; a load error fails
+/// `PluginTests.thePluginPathOfThisRunLoads`). The process environment is honoured, so
+/// `BACKPROP_OPENBLAS_DISABLE=1 swift test` runs the suite as on a machine without OpenBLAS.
 private let availableBackendNames: [String] = {
+    _ = try? BackendPlugins.loadFromEnvironment()
     let entries = (try? BackendRegistry.entries(threads: 2, environment: ProcessEnvironment.current)) ?? []
     return entries.filter(\.available).map(\.name)
 }()

@@ -7,17 +7,23 @@ private let withoutOpenBLAS = ["BACKPROP_OPENBLAS_DISABLE": "1"]
 
 @Suite("Backend registry")
 struct RegistryTests {
-    @Test("the backends are registered fastest first")
+    @Test("the built-in backends come first, fastest first")
     func names() {
-        #expect(BackendRegistry.names == ["c", "openblas", "swift"])
+        // Other suites (and loaded plugins) may register more after these.
+        #expect(Array(BackendRegistry.names.prefix(3)) == ["c", "openblas", "swift"])
     }
 
     @Test("an unknown name is an error that lists the known names")
     func unknownName() {
-        #expect(throws: BackpropError.unknownBackend(name: "cuda", known: ["c", "openblas", "swift"])) {
-            try BackendRegistry.make(name: "cuda", threads: 1, environment: [:])
+        do {
+            _ = try BackendRegistry.make(name: "cuda", threads: 1, environment: [:])
+            Issue.record("'cuda' was found")
+        } catch let BackpropError.unknownBackend(name, known) {
+            #expect(name == "cuda" && Array(known.prefix(3)) == ["c", "openblas", "swift"])
+        } catch {
+            Issue.record("unexpected \(error)")
         }
-        let message = BackpropError.unknownBackend(name: "cuda", known: BackendRegistry.names).description
+        let message = BackpropError.unknownBackend(name: "cuda", known: ["c", "openblas", "swift"]).description
         #expect(message == "unknown backend 'cuda'; known backends: c, openblas, swift")
     }
 
@@ -36,8 +42,11 @@ struct RegistryTests {
 
     @Test("a bad BACKPROP_BACKEND is an error, never a fallback")
     func environmentErrors() {
-        #expect(throws: BackpropError.unknownBackend(name: "gpu", known: BackendRegistry.names)) {
+        #expect {
             try BackendRegistry.default(threads: 1, environment: ["BACKPROP_BACKEND": "gpu"])
+        } throws: { error in
+            if case BackpropError.unknownBackend(name: "gpu", _) = error { return true }
+            return false
         }
         var environment = withoutOpenBLAS
         environment["BACKPROP_BACKEND"] = "openblas"

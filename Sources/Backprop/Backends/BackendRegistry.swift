@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What ``BackendRegistry/entries(threads:environment:)`` reports about one backend.
 public struct BackendInfo: Sendable, Equatable, Codable {
     /// The registry name: `swift`, `c`, `openblas`.
@@ -32,24 +34,43 @@ public struct BackendInfo: Sendable, Equatable, Codable {
 
 /// Every backend by name, and the rules for choosing one.
 ///
-/// A backend joins by adding one ``Entry`` to ``all``; the `backends` and `verify` commands
-/// and the equivalence tests pick it up from there.
+/// The built-in backends (`c`, `openblas`, `swift`) come first; ``register(_:)`` appends a
+/// backend written elsewhere (another package, or a C plugin loaded by ``BackendPlugins``), and
+/// from then on `--backend`, `BACKPROP_BACKEND`, ``backend(named:threads:)``, the `backends`,
+/// `verify` and `bench` commands and the equivalence tests see it like a built-in one.
 public enum BackendRegistry {
     /// One registered backend: its name, what it needs, and how to build it with a resolved
     /// thread count and the environment.
     public struct Entry: Sendable {
+        /// The name `--backend` and `BACKPROP_BACKEND` take: not empty, no spaces or commas.
         public let name: String
         /// What the backend is and needs, shown when it is unavailable.
         public let summary: String
         let factory: @Sendable (_ threads: Int, _ environment: [String: String]) throws -> any Backend
+
+        /// - Parameters:
+        ///   - name: the registry name.
+        ///   - summary: one line on what the backend is and needs.
+        ///   - factory: builds an instance for a resolved thread count (≥ 1) and the environment.
+        ///     Throw ``BackpropError/backendUnavailable(name:reason:)`` with a reason that says
+        ///     how to fix it when the backend cannot run here; `backprop backends` shows it.
+        public init(
+            name: String, summary: String,
+            factory: @escaping @Sendable (_ threads: Int, _ environment: [String: String]) throws -> any Backend
+        ) {
+            self.name = name
+            self.summary = summary
+            self.factory = factory
+        }
     }
 
-    /// Every backend, fastest first: ``default(threads:environment:)`` takes the first that is
-    /// available.
-    public static let all: [Entry] = [
+    /// The built-in backends, fastest first.
+    static let builtIn: [Entry] = [
         Entry(
             name: "c", summary: "C kernels with run-time AVX2/AVX-512 dispatch and OpenMP threads",
-            factory: { threads, _ in CBackend(threads: threads) }),
+            factory: { threads, environment in
+                CBackend(threads: threads, simd: try SIMDLevel.resolve(environment: environment))
+            }),
         Entry(
             name: "openblas", summary: "GEMM through OpenBLAS (loaded at run time), other ops through the C kernels",
             factory: { threads, environment in try OpenBLASBackend(threads: threads, environment: environment) }),
@@ -58,7 +79,36 @@ public enum BackendRegistry {
             factory: { _, _ in SwiftBackend() }),
     ]
 
-    /// The registered names, fastest first.
+    /// The built-ins, then every registered backend in the order it was registered.
+    private static let registered = Mutex<[Entry]>(builtIn)
+
+    /// Every backend: the built-ins fastest first, then the registered ones in registration
+    /// order. ``default(threads:environment:)`` takes the first that is available.
+    public static var all: [Entry] { registered.withLock { $0 } }
+
+    /// Adds a backend; thread-safe.
+    /// - Throws: ``BackpropError/invalidArgument(_:)`` when the name is empty, holds a space or a
+    ///   comma (which would break `--backend a,b` lists), or is already registered.
+    public static func register(_ entry: Entry) throws {
+        let name = entry.name
+        if name.isEmpty || name.contains(where: { $0 == "," || $0.isWhitespace }) {
+            throw BackpropError.invalidArgument(
+                "cannot register a backend named '\(name)': a name must be non-empty, without spaces or commas")
+        }
+        try registered.withLock { entries in
+            if entries.contains(where: { $0.name == name }) {
+                throw BackpropError.invalidArgument(
+                    "cannot register backend '\(name)': that name is already registered "
+                        + "(registered: \(entries.map(\.name).joined(separator: ", ")))")
+            }
+            entries.append(entry)
+        }
+    }
+
+    /// Whether a backend called `name` is registered.
+    public static func contains(_ name: String) -> Bool { all.contains { $0.name == name } }
+
+    /// The registered names: built-ins fastest first, then registered ones.
     public static var names: [String] { all.map(\.name) }
 
     /// Every backend with whether it can run here, and why not.

@@ -38,7 +38,7 @@ public final class OpenBLASBackend: Backend {
         OpenBLASBackend.libraryLock.withLock { _ in library.setNumThreads(Int32(clamping: resolved)) }
         self.library = library
         self.threads = resolved
-        elementwise = CBackend(threads: resolved)
+        elementwise = CBackend(threads: resolved, simd: try SIMDLevel.resolve(environment: environment))
         detail = "\(library.config), \(resolved) thread\(resolved == 1 ? "" : "s"); "
             + "other ops on the \(elementwise.name) backend (\(elementwise.detail))"
     }
@@ -64,9 +64,11 @@ public final class OpenBLASBackend: Backend {
         let cLead = leadingDimension(ldc, storedRows: m, width: n, "ldc")
         precondition(max(m, n, k, aLead, bLead, cLead) <= Int(Int32.max),
                      "gemm sizes exceed OpenBLAS's 32-bit integers: m \(m), n \(n), k \(k)")
-        // OpenBLAS keeps one thread pool and one thread count per process, and another
-        // instance may have changed the count: GEMMs take turns, each with its own count,
-        // which also keeps two concurrent GEMMs from oversubscribing the cores.
+        // The thread count is this instance's, but OpenBLAS (0.3.21, as Debian ships it) keeps
+        // one count and one thread pool per process and has no per-call or per-thread setting.
+        // So GEMMs through OpenBLAS take turns, each setting its own count first: the lock
+        // guards OpenBLAS's global, not one of Backprop's (the C kernels have none), and also
+        // keeps two concurrent GEMMs from oversubscribing the cores.
         Self.libraryLock.withLock { _ in
             if library.getNumThreads() != Int32(clamping: threads) {
                 library.setNumThreads(Int32(clamping: threads))

@@ -17,6 +17,11 @@ public enum ProcessEnvironment {
     public static let threadsVariable = "BACKPROP_NUM_THREADS"
     /// OpenMP's thread count, honoured when `BACKPROP_NUM_THREADS` is not set.
     public static let ompThreadsVariable = "OMP_NUM_THREADS"
+    /// `portable`, `avx2` or `avx512`: the highest SIMD level the C kernels may use.
+    public static let simdVariable = "BACKPROP_SIMD"
+    /// Backend plugins to load: colon-separated files, or directories scanned for
+    /// `libbackprop-*.so` (see ``BackendPlugins``).
+    public static let pluginPathVariable = "BACKPROP_PLUGIN_PATH"
     /// `1` makes the OpenBLAS loader skip the library, as on a machine without it.
     public static let openBLASDisableVariable = "BACKPROP_OPENBLAS_DISABLE"
     /// A path or file name that replaces the default `libopenblas.so.0`, `libopenblas.so`.
@@ -24,7 +29,7 @@ public enum ProcessEnvironment {
 
     /// Every variable Backprop reads.
     public static let variables = [
-        backendVariable, threadsVariable, ompThreadsVariable,
+        backendVariable, threadsVariable, ompThreadsVariable, simdVariable, pluginPathVariable,
         openBLASDisableVariable, openBLASLibraryVariable,
     ]
 

@@ -41,8 +41,7 @@ public enum ThreadSettings {
         return activeCores
     }
 
-    /// The number of online cores, at least 1 (the same default as the C kernels'
-    /// `bp_num_threads`, so both backends agree).
+    /// The number of online cores, at least 1 (the default of both multithreaded backends).
     public static var activeCores: Int {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }

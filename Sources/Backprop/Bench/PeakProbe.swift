@@ -45,10 +45,11 @@ public enum PeakProbe {
     /// Loop trips per timed call.
     static let trips = 100_000
 
-    /// Measures one thread and `threads` threads at once, for about `seconds` each, and reads
-    /// the clock from /proc/cpuinfo for the nominal figure.
-    public static func estimate(threads: Int, seconds: Double = 0.2) -> PeakEstimate {
-        let level = bp_simd_level()
+    /// Measures one thread and `threads` threads at once, for about `seconds` each, at SIMD
+    /// level `simd` (the level the measured backends run at), and reads the clock from
+    /// /proc/cpuinfo for the nominal figure.
+    public static func estimate(threads: Int, simd: SIMDLevel = .supported, seconds: Double = 0.2) -> PeakEstimate {
+        let level = min(simd, SIMDLevel.supported).rawValue
         let flopsPerCall = Double(trips) * Double(BP_PEAK_CHAINS) * Double(bp_peak_lanes(level)) * 2
         let runner = BenchRunner(settings: BenchSettings(warmupCalls: 2, minTime: seconds, minRepeats: 3))
         let single = runner.measure { sink(bp_peak_fma_loop(level, trips, 1)) }

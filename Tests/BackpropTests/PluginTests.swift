@@ -1,0 +1,241 @@
+import Foundation
+import Testing
+@testable import Backprop
+
+/// C plugins built with `cc -shared` during the run: the `example` and `blis` plugins from
+/// Plugins/, and small broken ones, each of which must give one clear error or an
+/// unavailable row, never a crash or a silent fallback.
+@Suite("Backend plugins")
+struct PluginTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    static let directory: String = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-plugins-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }()
+
+    /// Compiles C `sources` into `directory/file` with the plugin header on the include path.
+    /// Returns nil (with the compiler's message) when it does not build.
+    static func compile(_ sources: [String], to file: String, libraries: [String] = []) -> (path: String?, log: String) {
+        let output = directory + "/" + file
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["cc", "-shared", "-fPIC", "-O1", "-I", root + "/CKernels/include"] + sources
+            + libraries + ["-o", output]
+        let log = Pipe()
+        process.standardError = log
+        process.standardOutput = log
+        do { try process.run() } catch { return (nil, "\(error)") }
+        let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus == 0 ? output : nil, text)
+    }
+
+    /// A test plugin: a correct plain-loop GEMM unless `gemm` replaces its body; every field
+    /// of the table can be overridden to make it broken in one way.
+    static func testPlugin(
+        _ name: String, version: String = "BP_PLUGIN_ABI_VERSION", size: String = "sizeof(bp_plugin)",
+        nameField: String? = nil, create: String = "create", entry: String = "backprop_plugin",
+        createBody: String = "bp_plugin_instance *s = malloc(sizeof *s); if (s) s->threads = threads; return s;",
+        probe: String = "NULL", gemm: String? = nil
+    ) throws -> String {
+        let gemmBody = gemm ?? """
+            for (long i = 0; i < m; i++) for (long j = 0; j < n; j++) {
+                float sum = 0;
+                for (long p = 0; p < k; p++)
+                    sum += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+                c[i * ldc + j] = beta == 0 ? alpha * sum : alpha * sum + beta * c[i * ldc + j];
+            }
+            """
+        let source = """
+            #include <stdio.h>
+            #include <stdlib.h>
+            #include "backprop_plugin.h"
+            struct bp_plugin_instance { int threads; };
+            static bp_plugin_instance *create(int threads, char *why, size_t why_size) {
+                (void)why; (void)why_size; \(createBody)
+            }
+            static void destroy(bp_plugin_instance *s) { free(s); }
+            static int says_no(char *why, size_t why_size) { snprintf(why, why_size, "needs a GPU; install one"); return 0; }
+            static void sgemm(bp_plugin_instance *self, int ta, int tb, long m, long n, long k, float alpha,
+                              const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+                (void)self; (void)says_no;
+                \(gemmBody)
+            }
+            static const bp_plugin table = {
+                .abi_version = \(version), .struct_size = \(size), .name = \(nameField ?? "\"\(name)\""),
+                .detail = "test plugin \(name)", .probe = \(probe), .create = \(create), .destroy = destroy,
+                .sgemm = sgemm,
+            };
+            const bp_plugin *\(entry)(void) { return &table; }
+            """
+        let file = directory + "/\(name).c"
+        try source.write(toFile: file, atomically: true, encoding: .utf8)
+        let built = compile([file], to: "libbackprop-\(name).so")
+        return try #require(built.path, "cc failed for \(name): \(built.log)")
+    }
+
+    /// The reason of the ``BackpropError/badPlugin(path:reason:)`` that loading `path` throws.
+    static func loadError(_ path: String) -> String {
+        do {
+            let name = try BackendPlugins.load(path: path)
+            return "loaded as '\(name)'"
+        } catch let BackpropError.badPlugin(errorPath, reason) {
+            #expect(errorPath == path)
+            return reason
+        } catch {
+            return "unexpected error \(error)"
+        }
+    }
+
+    @Test func everyMalformedPluginIsOneClearError() throws {
+        #expect(Self.loadError(Self.directory + "/libbackprop-missing.so") == "no such file")
+        let noEntry = try Self.testPlugin("noentry", entry: "something_else")
+        #expect(Self.loadError(noEntry).contains("does not export 'backprop_plugin'"))
+        let future = try Self.testPlugin("future", version: "99")
+        #expect(Self.loadError(future).contains("ABI version 99, newer than this host's version 1"))
+        let past = try Self.testPlugin("past", version: "0")
+        #expect(Self.loadError(past).contains("ABI version 0, older than"))
+        let small = try Self.testPlugin("small", size: "16")
+        #expect(Self.loadError(small).contains("its table is 16 bytes, smaller than"))
+        let clash = try Self.testPlugin("clash", nameField: "\"c\"")
+        #expect(Self.loadError(clash).contains("'c' clashes with a built-in backend"))
+        let noName = try Self.testPlugin("noname", nameField: "NULL")
+        #expect(Self.loadError(noName).contains("required field 'name' is NULL"))
+        let noCreate = try Self.testPlugin("nocreate", create: "NULL")
+        #expect(Self.loadError(noCreate).contains("required field 'create' is NULL"))
+        let spaced = try Self.testPlugin("spaced", nameField: "\"two words\"")
+        #expect(Self.loadError(spaced).contains("is not usable"))
+        // The same name from a second file is refused, not shadowed.
+        let first = try Self.testPlugin("twice")
+        try BackendPlugins.load(path: first)
+        let copy = Self.directory + "/libbackprop-twice-copy.so"
+        try FileManager.default.copyItem(atPath: first, toPath: copy)
+        #expect(Self.loadError(copy).contains("'twice' is already registered"))
+        #expect(try BackendPlugins.load(path: first) == "twice", "loading the same path again is a no-op")
+        // A text file is not a library.
+        let text = Self.directory + "/libbackprop-text.so"
+        try "not a library".write(toFile: text, atomically: true, encoding: .utf8)
+        #expect(Self.loadError(text).hasPrefix("cannot be loaded: "))
+    }
+
+    @Test func aPluginThatCannotRunHereIsAnUnavailableRow() throws {
+        let failing = try Self.testPlugin("initfails", createBody: "snprintf(why, why_size, \"no device found\"); return NULL;")
+        let refusing = try Self.testPlugin("refuses", probe: "says_no")
+        try BackendPlugins.load(path: failing)
+        try BackendPlugins.load(path: refusing)
+        let rows = try BackendRegistry.entries(threads: 1, environment: [:])
+        let initRow = try #require(rows.first { $0.name == "initfails" })
+        #expect(!initRow.available && initRow.reason?.contains("failed to create an instance: no device found") == true)
+        let probeRow = try #require(rows.first { $0.name == "refuses" })
+        #expect(!probeRow.available && probeRow.reason?.contains("cannot run here: needs a GPU; install one") == true)
+        #expect(throws: BackpropError.self) { try BackendRegistry.make(name: "initfails", threads: 1, environment: [:]) }
+    }
+
+    @Test func verifyNamesTheOpOfABrokenGemm() throws {
+        let ignoresBeta = try Self.testPlugin("ignoresbeta", gemm: """
+            for (long i = 0; i < m; i++) for (long j = 0; j < n; j++) {
+                float sum = 0;
+                for (long p = 0; p < k; p++)
+                    sum += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+                c[i * ldc + j] = alpha * sum; (void)beta;
+            }
+            """)
+        let wrongTranspose = try Self.testPlugin("wrongtranspose", gemm: """
+            for (long i = 0; i < m; i++) for (long j = 0; j < n; j++) {
+                float sum = 0;
+                // Reads a transposed B as if it were not (only inside B's n * ldb floats).
+                for (long p = 0; p < k; p++)
+                    sum += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb && p * ldb + j >= n * ldb ? 0 : b[p * ldb + j]);
+                c[i * ldc + j] = beta == 0 ? alpha * sum : alpha * sum + beta * c[i * ldc + j];
+            }
+            """)
+        for path in [ignoresBeta, wrongTranspose] {
+            let name = try BackendPlugins.load(path: path)
+            let report = try Conformance.run(try BackendRegistry.make(name: name, threads: 1, environment: [:]),
+                                             ops: [.gemm, .addBias], training: false)
+            #expect(!report.passed)
+            #expect(report.failures.count == 1 && report.failures[0].hasPrefix("\(name) gemm:"), "\(report.failures)")
+        }
+        // The CLI: exit 1, the op named.
+        let dir = try CLITests.temporaryDirectory()
+        let run = try CLITests.run(["verify", "--plugin", ignoresBeta, "--op", "gemm"], in: dir)
+        #expect(run.status == 1 && run.stdout.contains("gemm") && run.stdout.contains("FAIL"), "\(run)")
+        #expect(run.stderr.contains("ignoresbeta gemm:"), "\(run.stderr)")
+    }
+
+    @Test func theCLIGivesOneErrorLineForABadPlugin() throws {
+        let dir = try CLITests.temporaryDirectory()
+        let future = try Self.testPlugin("clifuture", version: "2")
+        for arguments in [["backends", "--plugin", future], ["train", "--plugin", dir + "/nothing.so", "--epochs", "1"],
+                          ["bench", "gemm", "--plugin", future, "--quick"]] {
+            let run = try CLITests.run(arguments, in: dir)
+            let lines = run.stderr.split(separator: "\n")
+            #expect(run.status == 1 && lines.count == 1 && lines[0].hasPrefix("error: plugin "), "\(arguments): \(run)")
+        }
+    }
+
+    @Test func pluginPathLoadsFilesAndScansDirectories() throws {
+        let scanned = Self.directory + "/scan"
+        try FileManager.default.createDirectory(atPath: scanned, withIntermediateDirectories: true)
+        let built = try Self.testPlugin("scanned")
+        try FileManager.default.moveItem(atPath: built, toPath: scanned + "/libbackprop-scanned.so")
+        try "ignored".write(toFile: scanned + "/other.so", atomically: true, encoding: .utf8)
+        let names = try BackendPlugins.loadFromEnvironment([ProcessEnvironment.pluginPathVariable: scanned])
+        #expect(names == ["scanned"])
+        #expect(try BackendPlugins.loadFromEnvironment([:]).isEmpty)
+    }
+
+    /// 3 epochs of digits on `name` and on `c`, same seeds: the accuracies must agree.
+    static func trainsLikeC(_ name: String) throws {
+        let plugin = try BackendRegistry.make(name: name, threads: 2, environment: [:])
+        let c = try BackendRegistry.make(name: "c", threads: 2, environment: [:])
+        let onPlugin = try Conformance.compareTraining(plugin), onC = try Conformance.compareTraining(c)
+        #expect(onPlugin.pass, "\(onPlugin.failure ?? "")")
+        #expect(abs(onPlugin.accuracy - onC.accuracy) <= 0.005 && onC.accuracy > 0.9,
+                "\(name) \(onPlugin.accuracy) vs c \(onC.accuracy)")
+    }
+
+    @Test func thePluginPathOfThisRunLoads() throws {
+        // scripts/test sets BACKPROP_PLUGIN_PATH=.build/plugins for the equivalence suites.
+        let names = try BackendPlugins.loadFromEnvironment()
+        if ProcessEnvironment.current[ProcessEnvironment.pluginPathVariable] != nil {
+            #expect(names.contains("example"), "\(names)")
+        }
+    }
+
+    /// `name` if BACKPROP_PLUGIN_PATH already loaded it (from Plugins/ too), else the plugin
+    /// built from `sources` now.
+    static func loadPlugin(_ name: String, _ sources: [String], libraries: [String] = []) throws -> String? {
+        _ = try? BackendPlugins.loadFromEnvironment()
+        if BackendRegistry.contains(name) { return name }
+        let built = compile(sources, to: "libbackprop-\(name).so", libraries: libraries)
+        guard let path = built.path else {
+            print("\(name) plugin unavailable here (not a failure): \(built.log.split(separator: "\n").first ?? "")")
+            return nil
+        }
+        return try BackendPlugins.load(path: path)
+    }
+
+    @Test func theExamplePluginVerifiesAndTrainsDigitsLikeC() throws {
+        let loaded = try Self.loadPlugin("example", [Self.root + "/Plugins/example/example.c"])
+        let name = try #require(loaded, "the example plugin needs only a C compiler")
+        #expect(name == "example")
+        let backend = try #require(try BackendRegistry.make(name: name, threads: 2, environment: [:]) as? PluginBackend)
+        #expect(backend.nativeOps == ["sgemm"] && backend.hostOps.count == 16)
+        let report = try Conformance.run(backend, training: false)
+        #expect(report.passed, "\(report.failures)")
+        try Self.trainsLikeC(name)
+    }
+
+    @Test func theBlisPluginVerifiesAndTrainsDigitsLikeCWhereBlisIsInstalled() throws {
+        // A machine without libblis-dev: reported, not a failure (scripts/plugins says the same).
+        guard let name = try Self.loadPlugin("blis", [Self.root + "/Plugins/blis/blis.c"], libraries: ["-lblis"]) else {
+            return
+        }
+        let report = try Conformance.run(try BackendRegistry.make(name: name, threads: 2, environment: [:]), training: false)
+        #expect(report.passed, "\(report.failures)")
+        try Self.trainsLikeC(name)
+    }
+}

@@ -84,6 +84,33 @@ import Testing
         #expect(lenet.parameterCount == 61_706)
     }
 
+    @Test func datasetsCarryTheirSampleShape() throws {
+        #expect(try BuiltinDatasets.digits().sampleShape == [1, 8, 8])
+        #expect(try Generators.edges(count: 4, seed: 1).sampleShape == [1, 5, 5])
+        let flat = try Dataset(features: Tensor(rows: 2, cols: 12), labels: [0, 1])
+        #expect(flat.sampleShape == [12])
+        let images = try flat.withSampleShape([3, 2, 2])
+        #expect(images.sampleShape == [3, 2, 2] && images.subset([1]).sampleShape == [3, 2, 2])
+        #expect(throws: BackpropError.shapeMismatch("sample shape [3, 3, 2] does not hold the 12 features of each sample")) {
+            _ = try flat.withSampleShape([3, 3, 2])
+        }
+    }
+
+    @Test func batchNormGradientsAccumulateAcrossTwoBackwardPasses() throws {
+        let bn = BatchNorm2d(2)
+        let model = Sequential([bn])
+        var rng = SeededGenerator(seed: 3)
+        let x = Self.random([2, 2, 2, 2], &rng), dy = Self.random([2, 2, 2, 2], &rng)
+        model.zeroGrad()
+        _ = model.forward(x, backend: backend)
+        model.backward(dy, backend: backend)
+        let once = bn.weight.gradient + bn.bias.gradient
+        _ = model.forward(x, backend: backend)
+        model.backward(dy, backend: backend)
+        let twice = bn.weight.gradient + bn.bias.gradient
+        #expect(zip(once, twice).allSatisfy { abs($0 * 2 - $1) <= 1e-6 })
+    }
+
     @Test func dropoutScalesKeptValuesAndIsIdentityInEvaluation() throws {
         let dropout = Dropout(0.25, seed: 9)
         let x = Tensor(shape: [4, 250], repeating: 2)

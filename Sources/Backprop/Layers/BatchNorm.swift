@@ -104,12 +104,16 @@ open class BatchNorm: Layer {
         }
         weight.writeGradient { dgamma, accumulateGamma in
             bias.writeGradient { dbeta, accumulateBeta in
-                precondition(accumulateGamma == accumulateBeta, "\(summary): weight and bias gradients out of step")
+                // When only one of the two was reset by hand, clear it and accumulate into both.
+                let accumulate = accumulateGamma && accumulateBeta
+                if accumulateGamma != accumulateBeta {
+                    (accumulateGamma ? dbeta : dgamma).data.update(repeating: 0, count: features)
+                }
                 backend.batchNormBackward(
                     dy.data, xhat: xhat.data, batch: batch, channels: features, spatial: spatial,
                     variance: batchVariance.data, epsilon: epsilon, gamma: weight.value.data,
                     dx: needsInputGradient ? dx.data : nil, dgamma: dgamma.data, dbeta: dbeta.data,
-                    accumulate: accumulateGamma)
+                    accumulate: accumulate || accumulateGamma != accumulateBeta)
             }
         }
         return dx

@@ -183,6 +183,19 @@ import Testing
         #expect((loaded.layers[1] as! BatchNorm2d).runningMean.value.scalars == (model.layers[1] as! BatchNorm2d).runningMean.value.scalars)
     }
 
+    @Test func forgedConvSizesAreFileErrorsBeforeAnyAllocation() throws {
+        let path = "/tmp/backprop-forged-\(UInt64.random(in: 0...UInt64.max)).safetensors"
+        let weight = Tensor(shape: [2, 1, 3, 3])
+        try SafeTensors.write(tensors: [("layers.0.weight", weight), ("layers.0.bias", Tensor(shape: [2]))],
+                              metadata: ["format": "backprop-1", "architecture": "conv2d:1:16000000:3", "loss": "mse"],
+                              to: path)
+        #expect(throws: BackpropError.malformedFile(
+            path: path, location: "tensor 'layers.0.weight'",
+            message: "shape [2, 1, 3, 3] does not match [16000000, 1, 3, 3] expected by the architecture")) {
+            _ = try ModelCheckpoint.load(from: path)
+        }
+    }
+
     /// A checkpoint written outside Backprop (scripts/make-cnn-fixture.py, in PyTorch's
     /// nn.Sequential names and layouts, with logits computed by PyTorch's definitions in numpy)
     /// loads and predicts the same logits; saved again, it holds the same names, shapes and values.

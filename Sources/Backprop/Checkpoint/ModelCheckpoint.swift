@@ -120,7 +120,7 @@ public struct ModelCheckpoint {
             throw fail("metadata 'format'", "format is '\(format)', but this version reads \(formatName)")
         }
         guard let architecture = metadata["architecture"] else { throw fail("", "no 'architecture' in __metadata__") }
-        try checkDenseTensors(of: architecture, in: tensors, path: path)
+        try checkLayerTensors(of: architecture, in: tensors, path: path)
         let model: Sequential
         do {
             model = try Architecture.build(architecture)
@@ -223,17 +223,14 @@ public struct ModelCheckpoint {
         return checkpoint
     }
 
-    /// Checks that every `dense:<in>:<out>` layer of `architecture` has its weight `[out, in]` and
-    /// bias `[out]` in `tensors` before the network is built, so a forged width such as
-    /// `dense:64:4000000000` is an error about the file rather than an allocation the file
-    /// cannot fill. Layers that do not parse are left to ``Architecture/build(_:seed:)`` to report.
-    private static func checkDenseTensors(of architecture: String, in tensors: SafeTensors.Tensors,
+    /// Checks that every dense, conv2d and batch-norm layer of `architecture` has its tensors
+    /// with the shapes its text implies in `tensors` before the network is built, so a forged size
+    /// such as `dense:64:4000000000` or `conv2d:1:16000000:5` is an error about the file rather
+    /// than an allocation the file cannot fill. Layers that do not parse are left to ``Architecture/build(_:seed:inputShape:)`` to report.
+    private static func checkLayerTensors(of architecture: String, in tensors: SafeTensors.Tensors,
                                           path: String) throws {
         for (index, part) in architecture.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
-            let fields = part.split(separator: ":", omittingEmptySubsequences: false)
-            guard fields.count == 3, fields[0] == "dense", let inputs = Int(fields[1]), let outputs = Int(fields[2]),
-                  inputs > 0, outputs > 0 else { continue }
-            for (name, expected) in [("layers.\(index).weight", [outputs, inputs]), ("layers.\(index).bias", [outputs])] {
+            for (name, expected) in expectedTensorShapes(ofLayer: String(part), index: index) {
                 guard let (shape, _) = tensors[name] else {
                     throw BackpropError.malformedFile(
                         path: path, location: "", message: "tensor '\(name)' is missing (the architecture \(architecture) needs it)")
@@ -244,6 +241,38 @@ public struct ModelCheckpoint {
                         message: "shape \(shape) does not match \(expected) expected by the architecture")
                 }
             }
+        }
+    }
+
+    /// The tensors a layer's text implies, for the built-in kinds whose sizes come from the text
+    /// (dense, conv2d, batch norm); empty for the others or for text that does not parse.
+    // dense:I:O -> weight [O, I], bias [O]; conv2d:I:O:K -> weight [O, I, K, K], bias [O];
+    // batchnorm*:C -> weight, bias, running_mean, running_var [C]
+    private static func expectedTensorShapes(ofLayer part: String, index: Int) -> [(String, [Int])] {
+        let colon = part.firstIndex(of: ":") ?? part.endIndex
+        let kind = String(part[..<colon])
+        let configuration = colon < part.endIndex ? String(part[part.index(after: colon)...]) : ""
+        let prefix = "layers.\(index)."
+        let fields = configuration.split(separator: ":", omittingEmptySubsequences: false)
+        // The leading positive sizes, without the size cap `build` applies, so a forged size is
+        // reported as the tensor that does not match it.
+        func sizes(_ count: Int) -> [Int]? {
+            let values = fields.prefix(count).compactMap { Int($0) }.filter { $0 > 0 }
+            return fields.count >= count && values.count == count ? values : nil
+        }
+        switch kind {
+        case "dense":
+            guard fields.count == 2, let sizes = sizes(2) else { return [] }
+            return [(prefix + "weight", [sizes[1], sizes[0]]), (prefix + "bias", [sizes[1]])]
+        case "conv2d":
+            guard let sizes = sizes(3) else { return [] }
+            let weight = (prefix + "weight", [sizes[1], sizes[0], sizes[2], sizes[2]])
+            return fields.contains("bias=false") ? [weight] : [weight, (prefix + "bias", [sizes[1]])]
+        case "batchnorm1d", "batchnorm2d":
+            guard fields.count == 1, let sizes = sizes(1) else { return [] }
+            return ["weight", "bias", "running_mean", "running_var"].map { (prefix + $0, [sizes[0]]) }
+        default:
+            return []
         }
     }
 

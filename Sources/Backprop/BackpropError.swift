@@ -17,6 +17,9 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible, Sendable {
     case io(path: String, message: String)
     /// The loss became NaN or infinite.
     case diverged(epoch: Int, batch: Int, loss: Double)
+    /// Distributed training cannot start or the ranks disagree (MPI missing, not under
+    /// `mpirun`, different data on different ranks).
+    case communication(String)
 
     public var description: String {
         // Names and cells quoted from files may hold line breaks; the message stays one line.
@@ -42,6 +45,8 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible, Sendable {
         case .diverged(let epoch, let batch, let loss):
             return "training diverged: the loss became \(loss) at epoch \(epoch), batch \(batch); "
                 + "try a lower learning rate (--lr) or gradient clipping (--clip-grad-norm)"
+        case .communication(let message):
+            return "distributed training: \(message)"
         }
     }
 }

@@ -27,6 +27,7 @@ struct BackpropCommand: ParsableCommand {
         BackendsCommand.self,
         VerifyCommand.self,
         BenchCommand.self,
+        AllReduceBenchCommand.self,
     ]
 
     /// Parses, runs, and turns every error into one line on stderr and an exit status.

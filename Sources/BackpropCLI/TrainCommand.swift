@@ -39,6 +39,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup(title: "Training") var training: TrainingOptions
     @OptionGroup(title: "Engine") var engine: EngineOptions
     @OptionGroup(title: "Output") var output: TrainOutputOptions
+    @OptionGroup(title: "Distributed") var distributed: DistributedOptions
 
     @Option(help: ArgumentHelp(
         "Continue an interrupted run from a full checkpoint written by --save. Only --epochs (the new total), the engine and output options may be given with it; the rest comes from the checkpoint, which is also where the run saves unless --save says otherwise.",
@@ -68,11 +69,18 @@ struct TrainCommand: ParsableCommand {
     }
 
     mutating func run() throws {
-        let progress = ProgressDisplay.automatic(quiet: output.quiet)
+        try distributed.run { try train(communicator: $0) }
+    }
+
+    /// Trains with `communicator`'s ranks; under --distributed rank 0 alone prints and writes files.
+    private func train(communicator: any Communicator) throws {
+        let progress = ProgressDisplay.automatic(quiet: output.quiet || !communicator.isRoot)
+        var engine = engine
+        engine.threads = engine.threads ?? distributed.threadsPerRank()
         let (backend, threads) = try engine.resolve()
         let run: TrainingRun
         if let resume {
-            run = try TrainingRun(resuming: resume, epochs: training.epochs, backend: backend)
+            run = try TrainingRun(resuming: resume, epochs: training.epochs, backend: backend, communicator: communicator)
         } else {
             var settings = try resolveSettings()
             let loaded = try loadData(settings)
@@ -80,9 +88,10 @@ struct TrainCommand: ParsableCommand {
                 settings.layers = try widths(for: loaded)
                 try checkFitsInMemory(settings.layers, classes: loaded.train.labels != nil)
             }
-            run = try TrainingRun(settings: settings, data: loaded, backend: backend)
+            run = try TrainingRun(settings: settings, data: loaded, backend: backend, communicator: communicator)
         }
-        try run.train(save: output.save ?? resume, report: output.report, json: output.json, threads: threads,
+        try run.train(save: communicator.isRoot ? output.save ?? resume : nil,
+                      report: communicator.isRoot ? output.report : nil, json: output.json, threads: threads,
                       progress: progress)
     }
 

@@ -14,15 +14,18 @@ final class TrainingRun {
     let test: Dataset?
 
     /// A new run.
-    convenience init(settings: TrainSettings, data: LoadedData, backend: any Backend) throws {
+    convenience init(settings: TrainSettings, data: LoadedData, backend: any Backend,
+                     communicator: any Communicator = SingleProcessCommunicator()) throws {
         let normalizer = Normalizer(fitting: settings.normalize.normalization, to: data.train)
         let trainer = Trainer(model: try settings.makeModel(for: data.train), loss: settings.loss.loss,
-                              optimizer: settings.makeOptimizer(), backend: backend, seed: settings.seed)
+                              optimizer: settings.makeOptimizer(), backend: backend, seed: settings.seed,
+                              communicator: communicator)
         try self.init(settings: settings, data: data, normalizer: normalizer, trainer: trainer)
     }
 
     /// The run saved in the full checkpoint at `path`, to continue it; `epochs` changes the total.
-    convenience init(resuming path: String, epochs: Int?, backend: any Backend) throws {
+    convenience init(resuming path: String, epochs: Int?, backend: any Backend,
+                     communicator: any Communicator = SingleProcessCommunicator()) throws {
         let checkpoint = try ModelCheckpoint.load(from: path)
         guard let optimizer = checkpoint.optimizer, let state = checkpoint.trainingState,
               let text = checkpoint.settings else {
@@ -38,7 +41,7 @@ final class TrainingRun {
         }
         let data = try loadData(settings)
         let trainer = Trainer(model: checkpoint.model, loss: checkpoint.loss, optimizer: optimizer,
-                              backend: backend, seed: settings.seed)
+                              backend: backend, seed: settings.seed, communicator: communicator)
         trainer.state = state
         let normalizer = checkpoint.normalizer ?? Normalizer(fitting: .none, to: data.train)
         try self.init(settings: settings, data: data, normalizer: normalizer, trainer: trainer)
@@ -100,10 +103,11 @@ final class TrainingRun {
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
 
-        if outcome == .stopped, let sig = Interrupts.requested {
+        if outcome == .stopped {  // by a signal here, or under MPI on another rank
             progress.clearBar()
-            try interrupted(by: sig, save: save)
+            try interrupted(by: Interrupts.requested ?? SIGTERM, save: save)
         }
+        guard trainer.communicator.isRoot else { return }
         let evaluation = try trainer.evaluate(test ?? train)
         if let save { try checkpoint.save(to: save) }
         if let report {
@@ -150,7 +154,9 @@ final class TrainingRun {
         let position = state.batchesCompleted == 0
             ? "after epoch \(state.epochsCompleted)"
             : "at epoch \(state.epochsCompleted + 1), batch \(state.batchesCompleted)/\(batches)"
-        if let save {
+        if !trainer.communicator.isRoot {
+            throw ExitCode(Interrupts.exitStatus(for: sig))
+        } else if let save {
             try checkpoint.save(to: save)
             writeStderr("interrupted \(position); saved \(save); resume with: backprop train --resume \(shellQuoted(save))\n")
         } else {

@@ -12,3 +12,17 @@ ensure_system_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
+
+# Open MPI for `train --distributed` and its tests (mpirun, libmpi.so.40). Optional: when it
+# cannot be installed (no apt-get, no network, no root), say so; the MPI tests then skip
+# with that reason and everything else still runs.
+ensure_open_mpi() {
+  command -v mpirun >/dev/null 2>&1 && ls /usr/lib/*/libmpi.so.40 >/dev/null 2>&1 && return 0
+  echo "Installing openmpi-bin libopenmpi-dev (apt-get) for the distributed-training tests..." >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if ! { $sudo apt-get update -qq >/dev/null &&
+         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openmpi-bin libopenmpi-dev >/dev/null; }; then
+    echo "warning: could not install Open MPI; the MPI tests (DistributedMPITests) will be skipped" >&2
+  fi
+}

@@ -62,6 +62,13 @@ public final class Parameter: @unchecked Sendable {
         contribution.withUnsafeBufferPointer { accumulateGradient($0.baseAddress!) }
     }
 
+    /// Replaces the gradient with `source` (``Tensor/count`` floats), whatever it held: for
+    /// library code that has already combined the old value in, such as the all-reduce.
+    func replaceGradient(from source: UnsafePointer<Float>) {
+        grad.data.update(from: source, count: grad.count)
+        gradIsZero = false
+    }
+
     /// Sets the gradient to zero (PyTorch's `zero_grad`).
     public func zeroGrad() {
         grad.data.update(repeating: 0, count: grad.count)

@@ -40,6 +40,10 @@ public enum FitOutcome: Sendable, Equatable {
 ///                       backend: try defaultBackend(), seed: 42)
 /// try trainer.fit(train, validation: test, epochs: 20, batchSize: 32)
 /// ```
+///
+/// With a ``Communicator`` of several ranks (``MPICommunicator`` under `mpirun`), each rank
+/// computes its part of every minibatch and the gradients are summed across ranks, so N ranks
+/// train as one process with the same global `batchSize`; see docs/DISTRIBUTED.md.
 public final class Trainer {
     public let model: Sequential
     public let loss: Loss
@@ -52,6 +56,8 @@ public final class Trainer {
     public var shouldStop: (() -> Bool)?
     /// Progress of the run, for checkpoints and resuming.
     public var state: TrainingState
+    /// The ranks training together; only rank 0 evaluates `validation` in ``fit``.
+    public let communicator: any Communicator
 
     private let parameters: [(name: String, parameter: Parameter)]
     private var batchFeatures: Tensor?
@@ -64,15 +70,24 @@ public final class Trainer {
     private var lossScratch: Tensor?
     /// 0, 1, 2, ...: the row order of ``trainStep(_:)``'s batch, kept so a step allocates nothing.
     private var identityOrder: [Int] = []
+    /// The gradient all-reduce, for more than one rank.
+    private let exchange: GradientExchange?
 
-    /// - Parameter seed: seeds the minibatch shuffling (weights are seeded by the model).
-    public init(model: Sequential, loss: Loss, optimizer: any Optimizer, backend: any Backend, seed: UInt64 = 0) {
+    /// - Parameters:
+    ///   - seed: seeds the minibatch shuffling (weights are seeded by the model).
+    ///   - communicator: the ranks to train with, data-parallel; every rank must pass the same
+    ///     model, settings, seed and data.
+    public init(model: Sequential, loss: Loss, optimizer: any Optimizer, backend: any Backend, seed: UInt64 = 0,
+                communicator: any Communicator = SingleProcessCommunicator()) {
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
         self.backend = backend
         self.state = TrainingState(seed: seed)
         self.parameters = model.namedParameters
+        self.communicator = communicator
+        exchange = communicator.size > 1
+            ? GradientExchange(communicator: communicator, parameters: parameters.map(\.parameter)) : nil
     }
 
     /// Trains until `epochs` epochs are complete in total (a resumed run continues where its
@@ -85,7 +100,8 @@ public final class Trainer {
     /// - Throws: ``BackpropError/shapeMismatch(_:)`` when the data does not fit the model,
     ///   ``BackpropError/invalidArgument(_:)`` for a batch size below 1, and
     ///   ``BackpropError/diverged(epoch:batch:loss:)`` when the loss stops being finite (the
-    ///   weights are left as they were before that batch).
+    ///   weights are left as they were before that batch), and ``BackpropError/communication(_:)``
+    ///   when the ranks of the communicator do not hold the same data, settings or progress.
     @discardableResult
     public func fit(
         _ train: Dataset, validation: Dataset? = nil, epochs: Int, batchSize: Int,
@@ -96,6 +112,12 @@ public final class Trainer {
         guard train.count > 0 else { throw BackpropError.invalidArgument("the training set is empty") }
         try checkCompatible(train)
         if let validation { try checkCompatible(validation) }
+        if let exchange {
+            try ReplicaAgreement.check(startFingerprints(train: train, epochs: epochs, batchSize: batchSize),
+                                       remedy: "every rank must load the same data and settings (and resume from the same checkpoint)",
+                                       communicator: communicator)
+            try exchange.broadcastParameters()
+        }
 
         let batches = (train.count + batchSize - 1) / batchSize
         while state.epochsCompleted < epochs {
@@ -127,10 +149,10 @@ public final class Trainer {
                         accuracy: hasAccuracy(train) ? Double(correct) / Double(seen) : nil,
                         samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds))
                 }
-                if batchIndex < batches, shouldStop?() == true { return .stopped }
+                if batchIndex < batches, stopRequested() { return .stopped }
             }
             let seconds = seconds(since: start, clock: clock)
-            let evaluation = try validation.map { try evaluate($0) }
+            let evaluation = try (communicator.isRoot ? validation : nil).map { try evaluate($0) }
             let report = EpochReport(
                 epoch: epochIndex + 1, epochs: epochs,
                 trainLoss: lossSum / Double(max(seen, 1)),
@@ -143,24 +165,43 @@ public final class Trainer {
             (state.epochLossSum, state.epochCorrect, state.epochSeen) = (0, 0, 0)
             state.epochStartRNG = rng
             onEpoch?(report)
-            if state.epochsCompleted < epochs, shouldStop?() == true { return .stopped }
+            if state.epochsCompleted < epochs, stopRequested() { return .stopped }
+        }
+        if exchange != nil {
+            try ReplicaAgreement.check([("weights", weightFingerprint())],
+                                       remedy: "the all-reduce did not give every rank the same sums", communicator: communicator)
         }
         return .completed
     }
 
     /// One optimization step on the samples at `indices`: returns the batch loss and the
     /// number of correct predictions (0 for data without an accuracy).
+    /// With several ranks, `indices` is the global batch: this rank computes its shard, and the
+    /// gradients, loss and count are summed across ranks before the update.
     private func step(_ data: Dataset, indices: ArraySlice<Int>, epoch: Int, batch: Int) throws -> (Double, Int) {
-        let x = gather(data, indices)
-        let output = model.forward(x, backend: backend)
-        let grad = Tensor.reuse(outputGrad, rows: output.rows, cols: output.cols)
-        outputGrad = grad
-        let value = computeLoss(output, data: data, grad: grad)
-        guard value.isFinite else { throw BackpropError.diverged(epoch: epoch + 1, batch: batch + 1, loss: value) }
-        let correct = countCorrect(output, data: data)
+        let local = exchange?.shard(of: indices) ?? indices
+        var value = 0.0, correct = 0
         for (_, parameter) in parameters { parameter.discardGrad() }
-        model.backward(grad, backend: backend)
+        if !local.isEmpty {
+            let x = gather(data, local)
+            let output = model.forward(x, backend: backend)
+            let grad = Tensor.reuse(outputGrad, rows: output.rows, cols: output.cols)
+            outputGrad = grad
+            value = computeLoss(output, data: data, grad: grad)
+            if exchange == nil, !value.isFinite { throw BackpropError.diverged(epoch: epoch + 1, batch: batch + 1, loss: value) }
+            correct = countCorrect(output, data: data)
+            if let share = exchange?.globalShare(of: loss, localRows: local.count, globalRows: indices.count) {
+                backend.scale(grad.data, by: Float(share), count: grad.count)
+                value *= share
+            }
+            model.backward(grad, backend: backend)
+        }
+        // A parameter no layer wrote this step has a zero gradient, never last step's.
         for (_, parameter) in parameters where parameter.gradIsZero { parameter.zeroGrad() }
+        if let exchange {
+            (value, correct) = try exchange.sum(lossShare: value, correct: correct, stopVote: shouldStop?() == true)
+            guard value.isFinite else { throw BackpropError.diverged(epoch: epoch + 1, batch: batch + 1, loss: value) }
+        }
         if let clipGradNorm { clipGradients(to: clipGradNorm) }
         optimizer.step(parameters, backend: backend)
         return (value, correct)
@@ -221,6 +262,10 @@ public final class Trainer {
                                 scratch: &lossScratch, backend: backend)
         }
     }
+
+    /// Whether ``shouldStop`` asked to stop; with several ranks, whether any rank did at the
+    /// last step, so all of them stop at the same step.
+    private func stopRequested() -> Bool { exchange?.stopAgreed ?? (shouldStop?() == true) }
 
     private func hasAccuracy(_ data: Dataset) -> Bool { data.labels != nil || data.outputCount == 1 }
 

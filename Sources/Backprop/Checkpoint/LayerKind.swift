@@ -29,7 +29,7 @@ public struct LayerKind: Sendable {
     ///   - type: the exact class this kind saves (subclasses need their own kind).
     ///   - configuration: the text after `name:` that rebuilds the layer ("" for none).
     ///   - make: builds a layer from that text; throw ``BackpropError/invalidArgument(_:)`` for bad text.
-    public init<L: Layer>(name: String, type: L.Type, configuration: @escaping @Sendable (L) -> String,
+    public init<L: Layer & SendableMetatype>(name: String, type: L.Type, configuration: @escaping @Sendable (L) -> String,
                           make: @escaping @Sendable (_ configuration: String) throws -> L) {
         self.name = name
         self.layerType = ObjectIdentifier(type)

@@ -15,19 +15,24 @@ public struct Dataset: @unchecked Sendable {
     public let features: Tensor
     public let targets: Targets
     /// When the features are images, their (height, width), so reports can draw them.
-    public var imageShape: (height: Int, width: Int)?
+    public var imageShape: (height: Int, width: Int)? { didSet { refreshSampleShape() } }
     /// The shape one sample is given to the network in, set with ``withSampleShape(_:)``.
-    private var explicitSampleShape: [Int]?
+    private var explicitSampleShape: [Int]? { didSet { refreshSampleShape() } }
 
     /// The shape of one sample as the network sees it (NCHW without N): the shape set with
     /// ``withSampleShape(_:)``, else `[1, height, width]` for images (MNIST `[1, 28, 28]`,
-    /// digits `[1, 8, 8]`, edges `[1, 5, 5]`), else `[features]`.
-    public var sampleShape: [Int] {
-        if let explicitSampleShape { return explicitSampleShape }
-        if let imageShape, imageShape.height * imageShape.width == featureCount {
-            return [1, imageShape.height, imageShape.width]
+    /// digits `[1, 8, 8]`, edges `[1, 5, 5]`), else `[features]`. Stored, so reading it in a
+    /// training step allocates nothing.
+    public private(set) var sampleShape: [Int] = []
+
+    private mutating func refreshSampleShape() {
+        if let explicitSampleShape {
+            sampleShape = explicitSampleShape
+        } else if let imageShape, imageShape.height * imageShape.width == featureCount {
+            sampleShape = [1, imageShape.height, imageShape.width]
+        } else {
+            sampleShape = [featureCount]
         }
-        return [featureCount]
     }
 
     /// This data with each sample seen as `shape`, e.g. `[3, 32, 32]` for colour images.
@@ -80,6 +85,7 @@ public struct Dataset: @unchecked Sendable {
         self.features = features
         self.targets = .labels(labels, classCount: classes)
         self.imageShape = imageShape
+        refreshSampleShape()
     }
 
     /// Regression (or multi-output) data.
@@ -92,6 +98,7 @@ public struct Dataset: @unchecked Sendable {
         self.features = features
         self.targets = .values(targets)
         self.imageShape = imageShape
+        refreshSampleShape()
     }
 
     /// The samples at `indices`, in that order (copies the rows).

@@ -63,6 +63,9 @@ public final class Trainer {
     private var batchFeatures: Tensor?
     /// The sample shape of the data being trained on, kept so a step builds no shape arrays.
     private var batchSampleShape: [Int] = []
+    /// The data shape ``trainStep(_:)`` last checked the model against.
+    private var checkedSampleShape: [Int] = []
+    private var checkedOutputCount = -1
     private var batchTargets: Tensor?
     private var batchLabels: [Int32] = []
     private var predicted: [Int32] = []
@@ -211,7 +214,11 @@ public final class Trainer {
     /// - Throws: as ``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)``.
     @discardableResult
     public func trainStep(_ batch: Dataset) throws -> Double {
-        try checkCompatible(batch)
+        // Checked once per sample shape and output width, so a steady-state step allocates nothing.
+        if batch.sampleShape != checkedSampleShape || batch.outputCount != checkedOutputCount {
+            try checkCompatible(batch)
+            (checkedSampleShape, checkedOutputCount) = (batch.sampleShape, batch.outputCount)
+        }
         model.train()
         batchSampleShape = batch.sampleShape
         if identityOrder.count < batch.count { identityOrder = Array(0..<batch.count) }

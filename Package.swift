@@ -52,6 +52,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Layers written as a user would, from outside the module: `import Backprop`, no @testable.
+        .testTarget(
+            name: "LayerAPITests",
+            dependencies: ["Backprop"]
+        ),
         .testTarget(
             name: "BackpropTests",
             dependencies: ["Backprop"],

@@ -122,6 +122,74 @@ public protocol Backend: AnyObject, Sendable {
     /// Σ x[i]², accumulated in Double.
     func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double
 
+    // MARK: Image primitives (NCHW). Defaults: ReferenceSpatialOps.swift.
+
+    /// The whole batch's patches as columns, so one GEMM convolves every sample:
+    /// x: (N, C, H, W) -> col: (C·kh·kw, N·outH·outW), where
+    /// col[(c·kh + i)·kw + j, n·outH·outW + oy·outW + ox] = x[n, c, oy·s + i − p, ox·s + j − p],
+    /// or 0 in the padding.
+    func im2col(_ x: UnsafePointer<Float>, batch: Int, window: Window2d, col: UnsafeMutablePointer<Float>)
+
+    /// The adjoint of ``im2col(_:batch:window:col:)``: col: (C·kh·kw, N·outH·outW) -> dx: (N, C, H, W),
+    /// dx = Σ of the columns over the positions each input element was copied to (overwrites dx).
+    func col2im(_ col: UnsafePointer<Float>, batch: Int, window: Window2d, dx: UnsafeMutablePointer<Float>)
+
+    /// x: (planes, H, W) -> y: (planes, outH, outW), the window maximum; `argmax[o]` is the
+    /// index in its plane (y·W + x) of the first maximum (NaN wins, as in PyTorch).
+    func maxPool2dForward(
+        _ x: UnsafePointer<Float>, planes: Int, window: Window2d,
+        y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>)
+
+    /// dy: (planes, outH, outW) -> dx: (planes, H, W): each dy goes to its window's argmax
+    /// (overwrites dx; overlapping windows add).
+    func maxPool2dBackward(
+        _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, planes: Int, window: Window2d,
+        dx: UnsafeMutablePointer<Float>)
+
+    /// x: (planes, H, W) -> y: (planes, outH, outW), the window mean over kh·kw elements
+    /// (padding counted as zeros, PyTorch's `count_include_pad=True`).
+    func avgPool2dForward(_ x: UnsafePointer<Float>, planes: Int, window: Window2d, y: UnsafeMutablePointer<Float>)
+
+    /// dy: (planes, outH, outW) -> dx: (planes, H, W), dx = Σ over windows of dy / (kh·kw) (overwrites dx).
+    func avgPool2dBackward(_ dy: UnsafePointer<Float>, planes: Int, window: Window2d, dx: UnsafeMutablePointer<Float>)
+
+    /// x: (A, B, inner) -> y: (B, A, inner), y[b, a, :] = x[a, b, :] (no overlap). Moves a
+    /// convolution's (out, N, H'·W') GEMM result to NCHW and back.
+    func swapLeadingAxes(_ x: UnsafePointer<Float>, a: Int, b: Int, inner: Int, y: UnsafeMutablePointer<Float>)
+
+    /// x: (N, C, S) -> x[n, c, s] += bias[c] (S = H·W, or 1 for flat features).
+    func addChannelBias(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int)
+
+    /// x: (N, C, S) -> out: (C), out[c] (+)= Σ_{n, s} x[n, c, s].
+    func sumChannels(
+        _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        into out: UnsafeMutablePointer<Float>, accumulate: Bool)
+
+    /// x: (N, C, S) -> mean, variance: (C), the biased (÷ N·S) variance, computed in Double.
+    func batchNormStatistics(
+        _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>)
+
+    /// x: (N, C, S) -> xhat = (x − mean[c]) / √(variance[c] + eps), y = gamma[c]·xhat + beta[c].
+    /// `xhat` may be nil (evaluation mode keeps nothing for backward).
+    func batchNormForward(
+        _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        mean: UnsafePointer<Float>, variance: UnsafePointer<Float>, epsilon: Float,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        xhat: UnsafeMutablePointer<Float>?, y: UnsafeMutablePointer<Float>)
+
+    /// Batch-statistics backward: with M = N·S, g = dy·gamma,
+    /// dx = (g − mean_M(g) − xhat·mean_M(g·xhat)) / √(variance + eps); dgamma (+)= Σ dy·xhat;
+    /// dbeta (+)= Σ dy. `dx` may be nil (skipped).
+    func batchNormBackward(
+        _ dy: UnsafePointer<Float>, xhat: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        variance: UnsafePointer<Float>, epsilon: Float, gamma: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>,
+        accumulate: Bool)
+
+    /// y[i] = a[i] · b[i]; `y` may be `a` or `b`.
+    func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int)
+
     /// SGD with PyTorch's semantics: g = grad + wd·param; with momentum, v = μv + g and
     /// g = nesterov ? g + μv : v; then param −= lr·g. `velocity` is nil when momentum is 0.
     func sgdUpdate(

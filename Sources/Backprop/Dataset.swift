@@ -15,7 +15,40 @@ public struct Dataset: @unchecked Sendable {
     public let features: Tensor
     public let targets: Targets
     /// When the features are images, their (height, width), so reports can draw them.
-    public var imageShape: (height: Int, width: Int)?
+    public var imageShape: (height: Int, width: Int)? { didSet { refreshSampleShape() } }
+    /// The shape one sample is given to the network in, set with ``withSampleShape(_:)``.
+    private var explicitSampleShape: [Int]? { didSet { refreshSampleShape() } }
+
+    /// The shape of one sample as the network sees it (NCHW without N): the shape set with
+    /// ``withSampleShape(_:)``, else `[1, height, width]` for images (MNIST `[1, 28, 28]`,
+    /// digits `[1, 8, 8]`, edges `[1, 5, 5]`), else `[features]`. Stored, so reading it in a
+    /// training step allocates nothing.
+    public private(set) var sampleShape: [Int] = []
+
+    private mutating func refreshSampleShape() {
+        if let explicitSampleShape {
+            sampleShape = explicitSampleShape
+        } else if let imageShape, imageShape.height * imageShape.width == featureCount {
+            sampleShape = [1, imageShape.height, imageShape.width]
+        } else {
+            sampleShape = [featureCount]
+        }
+    }
+
+    /// This data with each sample seen as `shape`, e.g. `[3, 32, 32]` for colour images.
+    /// Sets ``imageShape`` to the last two dimensions of a rank-3 shape.
+    /// - Throws: ``BackpropError/shapeMismatch(_:)`` when the shape's element count is not
+    ///   ``featureCount`` or a dimension is not positive.
+    public func withSampleShape(_ shape: [Int]) throws -> Dataset {
+        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }), Tensor.checkedCount(shape) == featureCount else {
+            throw BackpropError.shapeMismatch(
+                "sample shape \(shapeText(shape)) does not hold the \(featureCount) features of each sample")
+        }
+        var result = self
+        result.explicitSampleShape = shape
+        if shape.count == 3 { result.imageShape = (shape[1], shape[2]) }
+        return result
+    }
 
     /// Number of samples.
     public var count: Int { features.rows }
@@ -52,6 +85,7 @@ public struct Dataset: @unchecked Sendable {
         self.features = features
         self.targets = .labels(labels, classCount: classes)
         self.imageShape = imageShape
+        refreshSampleShape()
     }
 
     /// Regression (or multi-output) data.
@@ -64,6 +98,7 @@ public struct Dataset: @unchecked Sendable {
         self.features = features
         self.targets = .values(targets)
         self.imageShape = imageShape
+        refreshSampleShape()
     }
 
     /// The samples at `indices`, in that order (copies the rows).
@@ -84,6 +119,7 @@ public struct Dataset: @unchecked Sendable {
             result = try! Dataset(features: x, targets: y)
         }
         result.imageShape = imageShape
+        result.explicitSampleShape = explicitSampleShape
         return result
     }
 

@@ -10,7 +10,7 @@ import Darwin
 
 /// Which cases `backprop bench` runs.
 enum BenchSelection: String, ExpressibleByArgument, CaseIterable {
-    case gemm, softmax, train, infer, all
+    case gemm, softmax, train, infer, conv, all
 }
 
 /// `backprop bench`: times GEMM, softmax/cross-entropy, training and inference on each backend.
@@ -28,7 +28,7 @@ struct BenchCommand: ParsableCommand {
             --sizes are given.
             """)
 
-    @Argument(help: "The cases to run: gemm, softmax (with cross_entropy), train, infer or all.")
+    @Argument(help: "The cases to run: gemm, softmax (with cross_entropy), train (with LeNet-5), infer, conv (LeNet-5's convolutions) or all.")
     var selection: BenchSelection = .all
 
     @Option(help: "Comma-separated backends (default: every available one, swift first).")
@@ -117,9 +117,14 @@ struct BenchCommand: ParsableCommand {
             cases += BenchCases.train()
         }
         if wants(.infer) { cases += BenchCases.infer() }
+        if wants(.conv) {
+            say("conv: LeNet-5's convolutions at batch 64 (im2col + one SGEMM per batch); GFLOP/s count 2·N·out·H'·W'·C·k·k "
+                + "per forward, twice that per backward (dW and dx)")
+            cases += BenchCases.conv()
+        }
 
         var peak: PeakEstimate?
-        if wants(.gemm) {
+        if wants(.gemm) || wants(.conv) {
             let peakThreads = backends.map(\.threads).max() ?? 1
             let estimate = PeakProbe.estimate(threads: peakThreads, simd: try SIMDLevel.resolve())
             say("FP32 peak " + estimate.method)

@@ -37,6 +37,11 @@ struct DataOptions: ParsableArguments {
     var labelColumn: String?
 
     /// The dataset to use: `--dataset`, else guessed from `--data`, else `fallback`.
+    @Option(help: ArgumentHelp(
+        "The shape of one sample as the network sees it, e.g. 1,28,28 (channels, height, width; NCHW); its product must be the feature count. Default: 1,H,W for image datasets (mnist, digits, edges), flat otherwise.",
+        valueName: "C,H,W"))
+    var inputShape: String?
+
     func resolvedKind(fallback: DatasetKind) throws -> DatasetKind {
         if let dataset {
             if (dataset == .mnist || dataset == .csv), data == nil {

@@ -19,8 +19,32 @@ let edgesSeed: UInt64 = 2024
 /// Loads the settings' dataset and splits it with their seed (MNIST has its own test files;
 /// xor is not split, and gets one output with targets for MSE, two classes otherwise).
 func loadData(_ settings: TrainSettings) throws -> LoadedData {
-    try loadData(settings.dataset, path: settings.data, labelColumn: settings.labelColumn, loss: settings.loss,
-                 testSplit: settings.testSplit, seed: settings.seed)
+    let data = try loadData(settings.dataset, path: settings.data, labelColumn: settings.labelColumn, loss: settings.loss,
+                            testSplit: settings.testSplit, seed: settings.seed)
+    guard let shape = settings.inputShape else { return data }
+    return try data.withSampleShape(shape)
+}
+
+extension LoadedData {
+    /// Every part with samples seen as `shape` (`--input-shape`).
+    func withSampleShape(_ shape: [Int]) throws -> LoadedData {
+        do {
+            return LoadedData(name: name, train: try train.withSampleShape(shape),
+                              test: try test?.withSampleShape(shape), all: try all.withSampleShape(shape))
+        } catch BackpropError.shapeMismatch(let message) {
+            throw CLIError("--input-shape \(shape.map(String.init).joined(separator: ",")): \(message)")
+        }
+    }
+}
+
+/// Parses `--input-shape 1,28,28`.
+func parseInputShape(_ text: String) throws -> [Int] {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+    let shape = parts.compactMap { Int($0.trimmingCharacters(in: " ")) }
+    guard shape.count == parts.count, !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
+        throw CLIError("--input-shape '\(text)' must be positive whole numbers separated by commas, e.g. 1,28,28")
+    }
+    return shape
 }
 
 /// Loads `kind` and splits it with `seed`; see ``loadData(_:)``.

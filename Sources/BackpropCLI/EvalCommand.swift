@@ -79,7 +79,14 @@ struct EvalCommand: ParsableCommand {
         guard samples.count > 0 else {
             throw CLIError("the \(part.rawValue) part of the \(loaded.name) data holds no samples; try --split all")
         }
-        let outputs = try checkpoint.model.outputWidth(forInputWidth: samples.featureCount)
+        if let shape = checkpoint.inputShape {
+            guard shape.reduce(1, *) == samples.featureCount else {
+                throw CLIError("\(model) takes samples of shape \(shape.map(String.init).joined(separator: "x")) "
+                    + "(\(shape.reduce(1, *)) features) but the \(loaded.name) data has \(samples.featureCount)")
+            }
+            samples = try samples.withSampleShape(shape)
+        }
+        let outputs = try checkpoint.model.outputShape(forInputShape: samples.sampleShape).reduce(1, *)
         let confusion = Double(outputs) * Double(outputs) * 8
         if samples.labels != nil, confusion > Double(MemoryLimits.physicalBytes) {
             throw CLIError("\(model) has \(outputs) outputs: its \(outputs)×\(outputs) confusion matrix needs "
@@ -87,7 +94,8 @@ struct EvalCommand: ParsableCommand {
         }
         if case .labels(let labels, let classes) = samples.targets, classes < outputs {
             // Data that lacks the top classes (a small test file) still fits the model's classes.
-            samples = try Dataset(features: samples.features, labels: labels, classCount: outputs, imageShape: samples.imageShape)
+            samples = try Dataset(features: samples.features, labels: labels, classCount: outputs)
+                .withSampleShape(samples.sampleShape)
         }
         let normalized = try checkpoint.normalizer.map { try $0.apply(to: samples) } ?? samples
         let backend = try engine.resolve().backend

@@ -41,8 +41,8 @@ struct PredictCommand: ParsableCommand {
 
     mutating func run() throws {
         let checkpoint = try ModelCheckpoint.load(from: model)
-        guard let width = Architecture.inputWidth(of: checkpoint.model) else {
-            throw CLIError("\(model) has no dense layer, so its input width is unknown")
+        guard let width = checkpoint.inputShape.map({ $0.reduce(1, *) }) ?? Architecture.inputWidth(of: checkpoint.model) else {
+            throw CLIError("\(model) records no input shape and does not start with a dense layer, so its input width is unknown")
         }
         let (matrix, names) = try CSV.loadMatrix(path: input)
         // The label column the model was trained with, unless --label-column says otherwise.
@@ -50,6 +50,8 @@ struct PredictCommand: ParsableCommand {
         let (features, labels) = try Self.split(matrix, names: names, width: width, labelColumn: labelColumn ?? saved,
                                                 explicit: labelColumn != nil, path: input)
         let x = try checkpoint.normalizer.map { try $0.apply(to: features) } ?? features
+        // A CSV row is one flattened sample; give it the sample shape the network takes.
+        if let shape = checkpoint.inputShape { try x.reshape(to: [x.rows] + shape) }
         let backend = try engine.resolve().backend
         let prediction = try checkpoint.model.predict(x, loss: checkpoint.loss, backend: backend)
         let outputs = prediction.probabilities

@@ -55,7 +55,8 @@ struct TrainCommand: ParsableCommand {
             let fixed: [(String, Bool)] = [
                 ("--dataset", data.dataset != nil), ("--data", data.data != nil),
                 ("--label-column", data.labelColumn != nil), ("--test-split", testSplit != nil),
-                ("--layers", model.layers != nil), ("--hidden", model.hidden != nil),
+                ("--layers", model.layers != nil), ("--hidden", model.hidden != nil), ("--arch", model.arch != nil),
+                ("--input-shape", data.inputShape != nil),
                 ("--activation", model.activation != nil), ("--loss", model.loss != nil),
                 ("--normalize", model.normalize != nil), ("--optimizer", training.optimizer != nil),
                 ("--lr", training.learningRate != nil), ("--momentum", training.momentum != nil),
@@ -87,7 +88,7 @@ struct TrainCommand: ParsableCommand {
         } else {
             var settings = try resolveSettings()
             let loaded = try loadData(settings)
-            settings.layers = try widths(for: loaded)
+            if settings.arch == nil { settings.layers = try widths(for: loaded) }
             try checkTrainable(loaded, settings: settings)
             settings.backend = backend.name
             settings.dataFingerprint = fingerprint(loaded.all)
@@ -104,6 +105,8 @@ struct TrainCommand: ParsableCommand {
         let kind = try data.resolvedKind(fallback: .digits)
         let defaults = DatasetDefaults.of(kind)
         let optimizer = training.optimizer ?? .sgd
+        let arch: String? = model.arch.map { Architecture.presets[$0] ?? $0 }
+        let inputShape: [Int]? = try data.inputShape.map(parseInputShape)
         return TrainSettings(
             dataset: kind, data: data.data.map(absolutePath), labelColumn: data.labelColumn,
             testSplit: testSplit ?? 0.2, normalize: model.normalize ?? defaults.normalize, layers: [],
@@ -113,7 +116,8 @@ struct TrainCommand: ParsableCommand {
             momentum: training.momentum ?? 0,
             weightDecay: training.weightDecay ?? (optimizer == .adamw ? 0.01 : 0),
             epochs: training.epochs ?? defaults.epochs, batchSize: training.batchSize ?? defaults.batchSize,
-            seed: training.seed ?? 1, clipGradNorm: training.clipGradNorm)
+            seed: training.seed ?? 1, clipGradNorm: training.clipGradNorm,
+            arch: arch, inputShape: inputShape)
     }
 
     /// Every layer width: `--layers` checked against the data, or the data's widths around

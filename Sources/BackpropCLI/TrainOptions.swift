@@ -13,6 +13,11 @@ struct ModelOptions: ParsableArguments {
         valueName: "widths"))
     var hidden: String?
 
+    @Option(help: ArgumentHelp(
+        "The network as architecture text, e.g. conv2d:1:6:5:pad=2,relu,maxpool2d:2,flatten,dense:1176:10 (kinds: dense:IN:OUT, conv2d:IN:OUT:K[:stride=S][:pad=P], maxpool2d:K[:stride=S], avgpool2d:K[:stride=S], flatten, dropout:P, batchnorm1d:N, batchnorm2d:C, globalavgpool2d, relu, sigmoid, tanh, softmax), or the preset 'lenet'.",
+        valueName: "text"))
+    var arch: String?
+
     @Option(help: ArgumentHelp("The activation between dense layers (relu, sigmoid, tanh). Default: relu (tanh for xor).",
                                valueName: "name"))
     var activation: ActivationOption?
@@ -27,6 +32,10 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         if layers != nil && hidden != nil { throw ValidationError("use either --layers or --hidden, not both") }
+        if arch != nil && (layers != nil || hidden != nil || activation != nil) {
+            throw ValidationError("--arch describes the whole network; do not combine it with --layers, --hidden or --activation")
+        }
+        if let arch, arch.isEmpty { throw ValidationError("--arch is empty; give architecture text or 'lenet'") }
         if let layers {
             let widths = try parseWidths(layers, option: "--layers")
             if widths.count < 2 { throw ValidationError("--layers needs at least an input and an output width, e.g. 64,10") }

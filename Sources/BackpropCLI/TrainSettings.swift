@@ -46,10 +46,31 @@ struct TrainSettings: Codable, Equatable {
     var backend: String?
     /// ``fingerprint(_:)`` of the data the run started on, so a resume notices changed data.
     var dataFingerprint: String?
+    /// `--arch` text (after preset expansion); when set, `layers` and `activation` are unused.
+    var arch: String?
+    /// `--input-shape`, e.g. [3, 32, 32].
+    var inputShape: [Int]?
 
-    /// The network: dense layers of these widths with the activation between them, logits out.
+    /// The network: `--arch` checked against the data's sample shape and outputs, else dense
+    /// layers of these widths with the activation between them, logits out.
+    func makeModel(for data: Dataset) throws -> Sequential {
+        guard let arch else { return makeDenseModel() }
+        let model: Sequential
+        do {
+            model = try Architecture.build(arch, seed: seed, inputShape: data.sampleShape)
+        } catch BackpropError.invalidArgument(let message) {
+            throw CLIError("--arch: \(message) (samples have shape \(data.sampleShape.map(String.init).joined(separator: ",")))")
+        }
+        let outputs = try model.outputShape(forInputShape: data.sampleShape).reduce(1, *)
+        guard outputs == data.outputCount else {
+            throw CLIError("--arch: the network outputs \(outputs) values per sample but the data has \(data.outputCount) "
+                + (data.labels != nil ? "classes" : "targets"))
+        }
+        return model
+    }
+
     // widths [a, b, c] -> Dense(a, b), act, Dense(b, c)
-    func makeModel() -> Sequential {
+    private func makeDenseModel() -> Sequential {
         var layers = [any Layer]()
         for i in 0..<(self.layers.count - 1) {
             let last = i == self.layers.count - 2
@@ -77,7 +98,8 @@ struct TrainSettings: Codable, Equatable {
 
     /// `64 → 32 → 10 (relu)`.
     var layerSummary: String {
-        layers.map(String.init).joined(separator: " → ") + (layers.count > 2 ? " (\(activation.rawValue))" : "")
+        if let arch { return arch }
+        return layers.map(String.init).joined(separator: " → ") + (layers.count > 2 ? " (\(activation.rawValue))" : "")
     }
 
     /// `sgd lr 0.1`, with momentum and decay when set.

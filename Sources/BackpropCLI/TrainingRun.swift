@@ -23,7 +23,7 @@ final class TrainingRun {
     convenience init(settings: TrainSettings, data: LoadedData, backend: any Backend,
                      communicator: any Communicator = SingleProcessCommunicator()) throws {
         let normalizer = Normalizer(fitting: settings.normalize.normalization, to: data.train)
-        let trainer = Trainer(model: settings.makeModel(), loss: settings.loss.loss,
+        let trainer = Trainer(model: try settings.makeModel(for: data.train), loss: settings.loss.loss,
                               optimizer: settings.makeOptimizer(), backend: backend, seed: settings.seed,
                               communicator: communicator)
         try self.init(settings: settings, data: data, normalizer: normalizer, trainer: trainer)
@@ -94,6 +94,7 @@ final class TrainingRun {
             return ModelCheckpoint(
                 model: trainer.model, loss: trainer.loss, normalizer: normalizer,
                 classCount: train.labels != nil ? train.outputCount : nil, imageShape: train.imageShape,
+                inputShape: train.sampleShape,
                 settings: try settings.json, optimizer: trainer.optimizer,
                 trainingState: trainer.state)
         }
@@ -105,6 +106,8 @@ final class TrainingRun {
         let backend = trainer.backend
         // Fail before training, not after it, when an output cannot be written.
         try Self.checkOutputs(save: save, report: report, resume: resumedFrom, data: settings.data)
+        // Every layer must be describable before training, or the save at the end would fail.
+        if save != nil { _ = try Architecture.describe(trainer.model) }
         progress.note("\(data.name): \(describe(data))")
         progress.note("model: \(settings.layerSummary) · \(trainer.model.parameterCount) parameters · "
             + "\(settings.loss.rawValue) · \(settings.optimizerSummary) · batch \(batchSize) · \(settings.epochs) epoch\(settings.epochs == 1 ? "" : "s")")
@@ -214,6 +217,8 @@ func checkTrainable(_ data: LoadedData, settings: TrainSettings) throws {
         throw CLIError("the \(data.name) data has one class (every label is 0), so a classifier has nothing to learn; "
             + "give labels of at least two classes")
     }
+    // An --arch network is sized by Architecture.build's per-layer caps instead.
+    guard settings.arch == nil else { return }
     try checkFitsInMemory(settings.layers, batchSize: min(settings.batchSize, data.train.count),
                           classes: data.train.labels != nil ? data.train.outputCount : nil)
 }

@@ -142,6 +142,21 @@ final class FakeBenchClock: BenchClock {
         #expect(PeakProbe.cpuMegahertz(path: path + ".missing") == nil)
     }
 
+    @Test func convAndLeNetCasesRunOnTheCBackend() throws {
+        let backend = BenchBackend(name: "c", threads: 1) { try BackendRegistry.make(name: "c", threads: 1, environment: ProcessEnvironment.current) }
+        let settings = BenchSettings(warmupCalls: 1, minTime: 0, minRepeats: 2, minSampleTime: 0)
+        let suite = BenchSuite(backends: [backend], settings: settings, peak: nil, forceReference: false)
+        let cases = [
+            BenchCases.convCase(inChannels: 2, outChannels: 3, kernel: 3, size: 7, padding: 1, batch: 2, backward: false),
+            BenchCases.convCase(inChannels: 2, outChannels: 3, kernel: 3, size: 7, padding: 1, batch: 2, backward: true),
+            BenchCases.lenetTrainCase(batch: 2, data: SyntheticData(samples: 8, maxBatches: 2)),
+        ]
+        let (records, _) = try suite.run(cases)
+        #expect(records.map(\.kind) == [.conv, .conv, .train])
+        #expect(records[0].variant == "forward" && records[0].shape == "2x3x3x7 b=2" && (records[0].gflops ?? 0) > 0)
+        #expect(records[2].variant == "lenet" && records[2].shape == "batch=2" && (records[2].samplesPerSecond ?? 0) > 0)
+    }
+
     @Test func tinyRealCasesGivePositiveFiguresOnSwift() throws {
         let backend = BenchBackend(name: "swift", threads: 1) { SwiftBackend() }
         let settings = BenchSettings(warmupCalls: 1, minTime: 0, minRepeats: 2, minSampleTime: 0)

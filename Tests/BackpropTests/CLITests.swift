@@ -103,7 +103,38 @@ import Testing
         #expect(text.stdout.split(separator: "\n").first == "row,class,p_0,p_1")
     }
 
+    /// A CNN from --arch on the 8×8 digits: trains, saves, evaluates, predicts flat CSV rows
+    /// (reshaped by the checkpoint's input shape) and draws its first convolution's filters.
+    @Test func cnnFromArchTrainsSavesEvaluatesAndPredicts() throws {
+        let dir = try Self.temporaryDirectory()
+        let arch = "conv2d:1:4:3:pad=1,relu,maxpool2d:2,dropout:0.1,flatten,dense:64:10"
+        let train = try Self.run(["train", "--arch", arch, "--epochs", "3", "--save", "cnn.safetensors",
+                                  "--report", "cnn.html", "--json", "--quiet", "--backend", "c"], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let result = try Self.json(train.stdout)
+        #expect(result["parameters"] as? Int == 40 + 650)
+        let accuracy = try #require(result["test_accuracy"] as? Double)
+        #expect(accuracy > 0.8)
+        let (tensors, metadata) = try SafeTensors.read(path: dir + "/cnn.safetensors")
+        #expect(metadata["architecture"] == arch && metadata["input_shape"] == "1x8x8")
+        #expect(tensors["layers.0.weight"]?.shape == [4, 1, 3, 3] && tensors["layers.5.weight"]?.shape == [10, 64])
+        #expect(Self.contents(dir + "/cnn.html").contains("3×3"))
+
+        let eval = try Self.run(["eval", "--model", "cnn.safetensors", "--json"], in: dir)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(try Self.json(eval.stdout)["accuracy"] as? Double == accuracy)  // eval mode: dropout off
+
+        let digits = try BuiltinDatasets.digits()
+        let rows = (0..<3).map { r in (0..<64).map { String(Int(digits.features[r, $0])) }.joined(separator: ",") }
+        try (rows.joined(separator: "\n") + "\n").write(toFile: dir + "/in.csv", atomically: true, encoding: .utf8)
+        let predict = try Self.run(["predict", "--model", "cnn.safetensors", "--input", "in.csv", "--json"], in: dir)
+        #expect(predict.status == 0, "\(predict.stderr)")
+        let predictions = try #require(try Self.json(predict.stdout)["predictions"] as? [[String: Any]])
+        #expect(predictions.count == 3 && predictions.allSatisfy { ($0["probabilities"] as? [Double])?.count == 10 })
+    }
+
     @Test(arguments: [
+        (["train", "--arch", "lenet", "--hidden", "3"], "--arch describes the whole network"),
         (["train", "--threads", "0"], "--threads must be at least 1"),
         (["train", "--batch-size", "0"], "--batch-size must be at least 1"),
         (["train", "--lr", "fast"], "fast"),
@@ -128,6 +159,8 @@ import Testing
         (["eval", "--model", "missing.safetensors"], "error: missing.safetensors: "),
         (["train", "--dataset", "csv", "--data", "missing.csv"], "error: /"),
         (["train", "--dataset", "xor", "--save", "no/such/dir/m.safetensors"], "error: cannot write no/such/dir/m.safetensors"),
+        (["train", "--arch", "gelu"], "error: --arch: layer 0 'gelu' is not a known layer kind"),
+        (["train", "--input-shape", "2,8,8"], "error: --input-shape 2,8,8: sample shape [2, 8, 8] does not hold the 64 features"),
     ])
     func runtimeErrorsAreOneLineWithStatus1(arguments: [String], expected: String) throws {
         let output = try Self.run(arguments, in: try Self.temporaryDirectory())
@@ -136,13 +169,20 @@ import Testing
         #expect(output.stderr.split(separator: "\n").count == 1, "\(output.stderr)")
     }
 
+    @Test func archThatDoesNotConnectNamesTheLayerTextAndShapes() throws {
+        let output = try Self.run(["train", "--arch", "conv2d:1:4:3,relu,flatten,dense:100:10"], in: try Self.temporaryDirectory())
+        #expect(output.status == 1)
+        #expect(output.stderr == "error: --arch: the layers do not connect: layer 3 'dense:100:10' (Dense(100 → 10)) "
+            + "expects input shape [100] (100 features), got [144] (samples have shape 1,8,8)\n", "\(output.stderr)")
+    }
+
     @Test func helpListsEveryTrainOption() throws {
         let output = try Self.run(["train", "--help"], in: try Self.temporaryDirectory())
         #expect(output.status == 0)
         for option in ["--dataset", "--data", "--label-column", "--test-split", "--normalize", "--layers", "--hidden",
                        "--activation", "--loss", "--optimizer", "--lr", "--momentum", "--weight-decay", "--epochs",
                        "--batch-size", "--seed", "--clip-grad-norm", "--backend", "--threads", "--save", "--report",
-                       "--json", "--quiet", "--resume"] {
+                       "--json", "--quiet", "--resume", "--arch", "--input-shape"] {
             #expect(output.stdout.contains(option), "\(option) missing from train --help")
         }
     }

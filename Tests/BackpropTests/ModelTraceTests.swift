@@ -60,7 +60,7 @@ import Testing
 
     final class Doubler: Layer {
         var summary: String { "Doubler" }
-        func outputWidth(forInputWidth width: Int) throws -> Int { width }
+        func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
         func forward(_ x: Tensor, backend: any Backend) -> Tensor { x }
         func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor { dy }
     }

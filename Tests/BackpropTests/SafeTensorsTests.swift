@@ -136,7 +136,8 @@ private func entry(_ name: String, dtype: String = "F32", shape: String = "[1,2]
         expectMalformed(path: "f", containing: "shape entry 1 is 18446744073709551615") { try decode(shape: "[1,18446744073709551615]") }
         expectMalformed(path: "f", containing: "more elements than an Int can count") { try decode(shape: "[4611686018427387904,4]") }
         expectMalformed(path: "f", containing: "needs more than Int.max bytes") { try decode(shape: "[4611686018427387904,1]") }
-        expectMalformed(path: "f", containing: "shape has 3 dimensions") { try decode(shape: "[1,1,2]") }
+        expectMalformed(path: "f", containing: "shape has 9 dimensions") { try decode(shape: "[1,1,1,1,1,1,1,1,2]") }
+        expectMalformed(path: "f", containing: "shape has 0 dimensions") { try decode(shape: "[]") }
         expectMalformed(path: "f", containing: "missing or non-array \"shape\"") { try decode(shape: "\"2\"") }
     }
 

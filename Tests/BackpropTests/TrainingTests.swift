@@ -44,7 +44,7 @@ import Testing
         let model = Sequential { Dense(3, 2) }
         let data = try Dataset(features: Tensor(rows: 2, cols: 4), labels: [0, 1])
         let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.1), backend: backend)
-        #expect(throws: BackpropError.shapeMismatch("layer 0: Dense(3 → 2) expects 3 input features, got 4")) {
+        #expect(throws: BackpropError.shapeMismatch("layer 0 (Dense(3 → 2)): expects input shape [3] (3 features), got [4]")) {
             try trainer.fit(data, epochs: 1, batchSize: 2)
         }
         #expect(throws: BackpropError.invalidArgument("batch size must be at least 1, got 0")) {

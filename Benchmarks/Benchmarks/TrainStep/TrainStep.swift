@@ -1,5 +1,5 @@
-// One SGD training step of 784-256-128-10 (ReLU, cross-entropy, lr 0.1) at batch 128 on every
-// available backend, with wall time and malloc counts. After the warm-up steps have created
+// One SGD training step of 784-256-128-10 (ReLU, cross-entropy, lr 0.1) at batch 128, and of
+// LeNet-5 at batch 64, on every available backend, with wall time and malloc counts. After the warm-up steps have created
 // every buffer, a step must allocate nothing: mallocCountTotal per iteration should be 0.
 import Backprop
 import Benchmark
@@ -21,6 +21,20 @@ let benchmarks: @Sendable () -> Void = {
             for _ in benchmark.scaledIterations { try work() }
         } setup: {
             try step.prepare(try entry.make())
+        }
+        // LeNet-5 on 1×28×28 images at batch 64: the CNN must allocate nothing per step either.
+        let lenet = BenchCases.lenetTrainCase(batch: 64, data: data)
+        Benchmark("train step \(entry.name) lenet batch=64",
+                  configuration: .init(
+                    metrics: [.wallClock, .throughput, .mallocCountTotal, .mallocCountSmall, .mallocCountLarge],
+                    tags: ["threads": String(entry.threads)],
+                    warmupIterations: 5,
+                    maxDuration: .seconds(1),
+                    maxIterations: 200,
+                    thresholds: [.mallocCountTotal: .init(absolute: [.p100: 0])])) { benchmark, work in
+            for _ in benchmark.scaledIterations { try work() }
+        } setup: {
+            try lenet.prepare(try entry.make())
         }
     }
 }

@@ -162,3 +162,91 @@ public final class CBackend: Backend, @unchecked Sendable {
                        weightDecay, decoupled ? 1 : 0, step)
     }
 }
+
+// The image primitives through CKernels/spatial.c.
+extension CBackend {
+    public func im2col(_ x: UnsafePointer<Float>, batch: Int, window: Window2d, col: UnsafeMutablePointer<Float>) {
+        var w = window.kernelWindow
+        bp_im2col(context, x, batch, &w, col)
+    }
+
+    public func col2im(_ col: UnsafePointer<Float>, batch: Int, window: Window2d, dx: UnsafeMutablePointer<Float>) {
+        var w = window.kernelWindow
+        bp_col2im(context, col, batch, &w, dx)
+    }
+
+    public func swapLeadingAxes(_ x: UnsafePointer<Float>, a: Int, b: Int, inner: Int, y: UnsafeMutablePointer<Float>) {
+        bp_swap_leading_axes(context, x, a, b, inner, y)
+    }
+
+    public func maxPool2dForward(
+        _ x: UnsafePointer<Float>, planes: Int, window: Window2d,
+        y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
+    ) {
+        var w = window.kernelWindow
+        bp_maxpool2d_forward(context, x, planes, &w, y, argmax)
+    }
+
+    public func maxPool2dBackward(
+        _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, planes: Int, window: Window2d,
+        dx: UnsafeMutablePointer<Float>
+    ) {
+        var w = window.kernelWindow
+        bp_maxpool2d_backward(context, dy, argmax, planes, &w, dx)
+    }
+
+    public func avgPool2dForward(_ x: UnsafePointer<Float>, planes: Int, window: Window2d, y: UnsafeMutablePointer<Float>) {
+        var w = window.kernelWindow
+        bp_avgpool2d_forward(context, x, planes, &w, y)
+    }
+
+    public func avgPool2dBackward(_ dy: UnsafePointer<Float>, planes: Int, window: Window2d, dx: UnsafeMutablePointer<Float>) {
+        var w = window.kernelWindow
+        bp_avgpool2d_backward(context, dy, planes, &w, dx)
+    }
+
+    public func addChannelBias(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int) {
+        bp_add_channel_bias(context, x, bias, batch, channels, spatial)
+    }
+
+    public func sumChannels(
+        _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        into out: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) {
+        bp_sum_channels(context, x, batch, channels, spatial, out, accumulate ? 1 : 0)
+    }
+
+    public func batchNormStatistics(
+        _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>
+    ) {
+        bp_batchnorm_statistics(context, x, batch, channels, spatial, mean, variance)
+    }
+
+    public func batchNormForward(
+        _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        mean: UnsafePointer<Float>, variance: UnsafePointer<Float>, epsilon: Float,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        xhat: UnsafeMutablePointer<Float>?, y: UnsafeMutablePointer<Float>
+    ) {
+        bp_batchnorm_forward(context, x, batch, channels, spatial, mean, variance, epsilon, gamma, beta, xhat, y)
+    }
+
+    public func batchNormBackward(
+        _ dy: UnsafePointer<Float>, xhat: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        variance: UnsafePointer<Float>, epsilon: Float, gamma: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>,
+        accumulate: Bool
+    ) {
+        bp_batchnorm_backward(context, dy, xhat, batch, channels, spatial, variance, epsilon, gamma, dx, dgamma, dbeta,
+                              accumulate ? 1 : 0)
+    }
+}
+
+extension Window2d {
+    /// The C kernels' description of this window.
+    var kernelWindow: bp_window2d {
+        bp_window2d(channels: channels, height: height, width: width, kernel_h: kernelHeight, kernel_w: kernelWidth,
+                    stride: stride, padding: padding)
+    }
+}

@@ -212,3 +212,83 @@ public final class OpenBLASBackend: Backend {
             weightDecay: weightDecay, decoupled: decoupled, step: step)
     }
 }
+
+// The image primitives: the C kernels, as for every non-GEMM op.
+extension OpenBLASBackend {
+    public func im2col(_ x: UnsafePointer<Float>, batch: Int, window: Window2d, col: UnsafeMutablePointer<Float>) {
+        elementwise.im2col(x, batch: batch, window: window, col: col)
+    }
+
+    public func col2im(_ col: UnsafePointer<Float>, batch: Int, window: Window2d, dx: UnsafeMutablePointer<Float>) {
+        elementwise.col2im(col, batch: batch, window: window, dx: dx)
+    }
+
+    public func swapLeadingAxes(_ x: UnsafePointer<Float>, a: Int, b: Int, inner: Int, y: UnsafeMutablePointer<Float>) {
+        elementwise.swapLeadingAxes(x, a: a, b: b, inner: inner, y: y)
+    }
+
+    public func maxPool2dForward(
+        _ x: UnsafePointer<Float>, planes: Int, window: Window2d,
+        y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
+    ) {
+        elementwise.maxPool2dForward(x, planes: planes, window: window, y: y, argmax: argmax)
+    }
+
+    public func maxPool2dBackward(
+        _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, planes: Int, window: Window2d,
+        dx: UnsafeMutablePointer<Float>
+    ) {
+        elementwise.maxPool2dBackward(dy, argmax: argmax, planes: planes, window: window, dx: dx)
+    }
+
+    public func avgPool2dForward(_ x: UnsafePointer<Float>, planes: Int, window: Window2d, y: UnsafeMutablePointer<Float>) {
+        elementwise.avgPool2dForward(x, planes: planes, window: window, y: y)
+    }
+
+    public func avgPool2dBackward(_ dy: UnsafePointer<Float>, planes: Int, window: Window2d, dx: UnsafeMutablePointer<Float>) {
+        elementwise.avgPool2dBackward(dy, planes: planes, window: window, dx: dx)
+    }
+
+    public func addChannelBias(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int) {
+        elementwise.addChannelBias(x, bias: bias, batch: batch, channels: channels, spatial: spatial)
+    }
+
+    public func sumChannels(
+        _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        into out: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) {
+        elementwise.sumChannels(x, batch: batch, channels: channels, spatial: spatial, into: out, accumulate: accumulate)
+    }
+
+    public func batchNormStatistics(
+        _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>
+    ) {
+        elementwise.batchNormStatistics(x, batch: batch, channels: channels, spatial: spatial, mean: mean, variance: variance)
+    }
+
+    public func batchNormForward(
+        _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        mean: UnsafePointer<Float>, variance: UnsafePointer<Float>, epsilon: Float,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        xhat: UnsafeMutablePointer<Float>?, y: UnsafeMutablePointer<Float>
+    ) {
+        elementwise.batchNormForward(x, batch: batch, channels: channels, spatial: spatial, mean: mean, variance: variance,
+                                     epsilon: epsilon, gamma: gamma, beta: beta, xhat: xhat, y: y)
+    }
+
+    public func batchNormBackward(
+        _ dy: UnsafePointer<Float>, xhat: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+        variance: UnsafePointer<Float>, epsilon: Float, gamma: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>,
+        accumulate: Bool
+    ) {
+        elementwise.batchNormBackward(dy, xhat: xhat, batch: batch, channels: channels, spatial: spatial,
+                                      variance: variance, epsilon: epsilon, gamma: gamma, dx: dx, dgamma: dgamma,
+                                      dbeta: dbeta, accumulate: accumulate)
+    }
+
+    public func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        elementwise.multiply(a, b, into: y, count: count)
+    }
+}

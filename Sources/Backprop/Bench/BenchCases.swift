@@ -15,7 +15,7 @@ public struct BenchCase {
     /// The figure for one call taking `seconds`: GFLOP/s, GB/s or samples/s.
     public func figure(seconds: Double) -> Double {
         switch kind {
-        case .gemm, .softmax, .crossEntropy: workPerCall / seconds / 1e9
+        case .gemm, .softmax, .crossEntropy, .conv: workPerCall / seconds / 1e9
         case .train, .infer: workPerCall / seconds
         }
     }
@@ -61,6 +61,59 @@ public enum BenchCases {
     public static func train(dataset: SyntheticData = SyntheticData()) -> [BenchCase] {
         trainNetworks.flatMap { network in
             network.batches.map { trainCase(widths: network.widths, batch: $0, data: dataset) }
+        } + [lenetTrainCase(batch: 64, data: dataset)]
+    }
+
+    /// One SGD step (lr 0.1, cross-entropy) of LeNet-5 (`Architecture.presets["lenet"]`) on
+    /// 1×28×28 synthetic images per call; the figure is batch / seconds per step.
+    public static func lenetTrainCase(batch: Int, data: SyntheticData) -> BenchCase {
+        BenchCase(kind: .train, variant: "lenet", shape: "batch=\(batch)",
+                  workPerCall: Double(batch), tooSlowForReference: true) { backend in
+            let batches = try data.batches(features: 784, classes: 10, batch: batch).map { try $0.withSampleShape([1, 28, 28]) }
+            let model = try Architecture.build("lenet", seed: 1, inputShape: [1, 28, 28])
+            let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.1),
+                                  backend: backend, seed: 1)
+            var next = 0
+            return {
+                try trainer.trainStep(batches[next])
+                next = (next + 1) % batches.count
+            }
+        }
+    }
+
+    /// LeNet-5's two convolutions at batch 64, forward and backward.
+    public static func conv() -> [BenchCase] {
+        [(1, 6, 28, 2), (6, 16, 14, 0)].flatMap { inChannels, outChannels, size, padding in
+            [false, true].map { backward in
+                convCase(inChannels: inChannels, outChannels: outChannels, kernel: 5, size: size, padding: padding,
+                         batch: 64, backward: backward)
+            }
+        }
+    }
+
+    /// One Conv2d forward (or backward, dW and dx, after one forward in setup) per call on
+    /// random (batch, in, size, size) input; variant `forward`/`backward`, shape `INxOUTxKxSIZE b=N`.
+    public static func convCase(inChannels: Int, outChannels: Int, kernel: Int, size: Int, padding: Int,
+                                batch: Int, backward: Bool) -> BenchCase {
+        let out = (size + 2 * padding - kernel) + 1
+        let flops = 2.0 * Double(batch * outChannels * out * out * inChannels * kernel * kernel) * (backward ? 2 : 1)
+        return BenchCase(kind: .conv, variant: backward ? "backward" : "forward",
+                         shape: "\(inChannels)x\(outChannels)x\(kernel)x\(size) b=\(batch)",
+                         workPerCall: flops, tooSlowForReference: true) { backend in
+            let layer = Conv2d(inChannels, outChannels, kernelSize: kernel, padding: padding)
+            var rng = SeededGenerator(seed: 3)
+            layer.initialize(using: &rng)
+            let x = Tensor(shape: [batch, inChannels, size, size])
+            for i in 0..<x.count { x.data[i] = Float(rng.nextUnit()) }
+            let dy = Tensor(shape: [batch, outChannels, out, out], repeating: 0.01)
+            _ = layer.forward(x, backend: backend)
+            return {
+                if backward {
+                    _ = layer.backward(dy, backend: backend, needsInputGradient: true)
+                } else {
+                    _ = layer.forward(x, backend: backend)
+                }
+            }
         }
     }
 

@@ -11,11 +11,14 @@ public enum BenchKind: String, Sendable, Codable, CaseIterable {
     case train
     /// Forward pass + softmax; figure: samples per second.
     case infer
+    /// A Conv2d layer's forward or backward pass; figure: GFLOP/s of the convolution's
+    /// multiply-adds (2·N·out·H'·W'·C·k·k per pass, twice that for backward: dW and dx).
+    case conv
 
     /// The unit of the case's figure, for tables.
     public var unit: String {
         switch self {
-        case .gemm: "GFLOP/s"
+        case .gemm, .conv: "GFLOP/s"
         case .softmax, .crossEntropy: "GB/s"
         case .train, .infer: "samples/s"
         }

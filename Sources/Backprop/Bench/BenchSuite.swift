@@ -55,6 +55,9 @@ public struct BenchSuite {
         var record = BenchRecord(kind: benchCase.kind, variant: benchCase.variant, shape: benchCase.shape,
                                  backend: backend.name, threads: backend.threads, timing: timing)
         switch benchCase.kind {
+        case .conv:
+            record.gflops = figure
+            if let peak { record.percentOfPeak = 100 * figure / peak.gflops(threads: backend.threads) }
         case .gemm:
             record.gflops = figure
             if let peak { record.percentOfPeak = 100 * figure / peak.gflops(threads: backend.threads) }

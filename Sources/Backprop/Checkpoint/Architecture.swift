@@ -1,62 +1,76 @@
-/// The text form of a network's layers stored in checkpoints, e.g.
-/// `dense:64:32,relu,dense:32:10`: comma-separated layers, a dense layer as
-/// `dense:<inputs>:<outputs>`, activations by name (`relu`, `sigmoid`, `tanh`, `softmax`).
+/// The text form of a network's layers, stored in checkpoints and taken by `backprop train
+/// --arch`: comma-separated layers, each `name` or `name:configuration` of a ``LayerKind``, e.g.
+/// `conv2d:1:6:5:pad=2,relu,maxpool2d:2,flatten,dense:1176:10`.
 public enum Architecture {
+    /// Named architectures accepted by ``build(_:seed:inputShape:)`` in place of the text.
+    public static let presets: [String: String] = [
+        // LeNet-5 for 1×28×28 images (padding 2 makes the first layer see 32×32, as LeCun's).
+        "lenet": "conv2d:1:6:5:pad=2,relu,maxpool2d:2,conv2d:6:16:5,relu,maxpool2d:2,flatten,"
+            + "dense:400:120,relu,dense:120:84,relu,dense:84:10",
+    ]
+
     /// The architecture string of `model`.
-    /// - Throws: ``BackpropError/invalidArgument(_:)`` for a layer type checkpoints cannot describe.
+    /// - Throws: ``BackpropError/invalidArgument(_:)`` naming the first layer no ``LayerKind``
+    ///   describes (so `--save` can fail before training rather than after).
     public static func describe(_ model: Sequential) throws -> String {
         try model.layers.enumerated().map { index, layer -> String in
-            switch layer {
-            case let dense as Dense: return "dense:\(dense.inputs):\(dense.outputs)"
-            case let activation as ActivationLayer: return activation.kind.description
-            case is Softmax: return "softmax"
-            default:
-                throw BackpropError.invalidArgument(
-                    "layer \(index) (\(layer.summary)) cannot be saved: checkpoints hold dense, relu, sigmoid, tanh and softmax layers")
+            do {
+                return try LayerKind.text(of: layer)
+            } catch BackpropError.invalidArgument(let message) {
+                throw BackpropError.invalidArgument("layer \(index): \(message)")
             }
         }.joined(separator: ",")
     }
 
-    /// A network with the layers `text` describes (weights freshly initialized from `seed`).
-    /// Dense layers use He initialization before a ReLU and Xavier otherwise.
-    /// - Throws: ``BackpropError/invalidArgument(_:)`` naming the layer that does not parse or connect.
-    public static func build(_ text: String, seed: UInt64 = 0) throws -> Sequential {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    /// A network with the layers `text` (or a preset name such as `lenet`) describes, weights
+    /// freshly initialized from `seed`. Dense layers use He initialization before a ReLU and
+    /// Xavier otherwise.
+    /// - Parameter inputShape: the shape of one sample (e.g. `[1, 28, 28]`); when given, the
+    ///   layers are checked to connect from it. Without it, a network starting with a dense
+    ///   layer is checked from that layer's input width.
+    /// - Throws: ``BackpropError/invalidArgument(_:)`` naming the layer index and text that
+    ///   does not parse, or that does not connect with the shapes on both sides.
+    public static func build(_ text: String, seed: UInt64 = 0, inputShape: [Int]? = nil) throws -> Sequential {
+        let text = presets[text] ?? text
         guard !text.isEmpty else { throw BackpropError.invalidArgument("the architecture is empty") }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         var layers = [any Layer]()
         for (index, part) in parts.enumerated() {
-            let fields = part.split(separator: ":", omittingEmptySubsequences: false)
-            switch fields[0] {
-            case "dense":
-                guard fields.count == 3, let inputs = Int(fields[1]), let outputs = Int(fields[2]),
-                      inputs > 0, outputs > 0 else {
-                    throw BackpropError.invalidArgument(
-                        "layer \(index) '\(printable(String(part)))' must be dense:<inputs>:<outputs> with positive widths")
-                }
-                let nextIsReLU = index + 1 < parts.count && parts[index + 1] == "relu"
-                layers.append(Dense(inputs, outputs, initializer: nextIsReLU ? .heUniform : .xavierUniform))
-            case "relu" where fields.count == 1: layers.append(ReLU())
-            case "sigmoid" where fields.count == 1: layers.append(Sigmoid())
-            case "tanh" where fields.count == 1: layers.append(Tanh())
-            case "softmax" where fields.count == 1: layers.append(Softmax())
-            default:
+            let colon = part.firstIndex(of: ":")
+            let name = String(part[..<(colon ?? part.endIndex)])
+            let configuration = colon.map { String(part[part.index(after: $0)...]) } ?? ""
+            guard let kind = LayerKind.named(name) else {
                 throw BackpropError.invalidArgument(
-                    "layer \(index) '\(printable(String(part)))' is not dense:<in>:<out>, relu, sigmoid, tanh or softmax")
+                    "layer \(index) '\(printable(part))' is not a known layer kind (known: \(LayerKind.all.map(\.name).joined(separator: ", ")))")
             }
-        }
-        let model = Sequential(layers, seed: seed)
-        if let first = layers.first(where: { $0 is Dense }) as? Dense {
             do {
-                try model.outputWidth(forInputWidth: first.inputs)
-            } catch BackpropError.shapeMismatch(let message) {
-                throw BackpropError.invalidArgument("the layers do not connect: \(message)")
+                var layer = try kind.make(configuration)
+                if let dense = layer as? Dense, type(of: layer) == Dense.self {
+                    let nextIsReLU = index + 1 < parts.count && parts[index + 1] == "relu"
+                    layer = Dense(dense.inputs, dense.outputs, initializer: nextIsReLU ? .heUniform : .xavierUniform)
+                }
+                layers.append(layer)
+            } catch BackpropError.invalidArgument(let message) {
+                throw BackpropError.invalidArgument("layer \(index): \(message)")
             }
         }
-        return model
+        let start = inputShape ?? (layers.first as? Dense).map { [$0.inputs] }
+        if let start {
+            var shape = start
+            for (index, layer) in layers.enumerated() {
+                do {
+                    shape = try layer.outputShape(forInputShape: shape)
+                } catch BackpropError.shapeMismatch(let message) {
+                    throw BackpropError.invalidArgument(
+                        "the layers do not connect: layer \(index) '\(parts[index])' (\(layer.summary)) \(message)")
+                }
+            }
+        }
+        return Sequential(layers, seed: seed)
     }
 
-    /// The input width of `model`: that of its first dense layer, or nil when it has none.
+    /// The input width of `model`: that of its first layer when that is dense, or nil.
     public static func inputWidth(of model: Sequential) -> Int? {
-        (model.layers.first(where: { $0 is Dense }) as? Dense)?.inputs
+        (model.layers.first as? Dense)?.inputs
     }
 }

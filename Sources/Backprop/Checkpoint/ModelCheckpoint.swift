@@ -1,7 +1,9 @@
 /// A trained network and everything needed to use it or to continue training it, saved as one
 /// safetensors file.
 ///
-/// Tensors are named as ``Sequential/namedParameters``: `layers.N.weight` and `layers.N.bias`.
+/// Tensors are named as ``Sequential/namedParameters`` and ``Sequential/namedBuffers``:
+/// `layers.N.weight`, `layers.N.bias`, `layers.N.running_mean`, with N counted as
+/// `nn.Sequential` numbers its children. Conv2d weights are (out, in, kh, kw) as in PyTorch.
 /// Dense weights are stored in PyTorch's `nn.Linear` layout, (outputs, inputs) — the transpose
 /// of ``Dense``'s (inputs, outputs) — and biases as 1-D `[outputs]`, so in PyTorch
 /// `model.load_state_dict(safetensors.torch.load_file(path), strict=False)` loads the weights of
@@ -21,6 +23,7 @@
 /// | `settings` | JSON of the training settings, opaque to the library (optional) |
 /// | `classes` | the class count, for classifiers (optional) |
 /// | `image_shape` | `HxW`, e.g. `8x8` (optional) |
+/// | `input_shape` | the shape of one input sample, e.g. `1x28x28` (optional) |
 /// | `optimizer` | JSON: kind, hyperparameters, step count (full checkpoints) |
 /// | `training_state` | JSON of ``TrainingState``, the generator as four hex words (full checkpoints) |
 public struct ModelCheckpoint {
@@ -38,6 +41,8 @@ public struct ModelCheckpoint {
     public var classCount: Int?
     /// The (height, width) of image inputs, for reports.
     public var imageShape: (height: Int, width: Int)?
+    /// The shape of one input sample (e.g. `[1, 28, 28]`), so flat rows can be fed to a CNN.
+    public var inputShape: [Int]?
     /// The training settings as a JSON string; stored and returned unchanged.
     public var settings: String?
     /// The optimizer with its state, for resuming (full checkpoints only).
@@ -46,13 +51,14 @@ public struct ModelCheckpoint {
     public var trainingState: TrainingState?
 
     public init(model: Sequential, loss: Loss, normalizer: Normalizer? = nil, classCount: Int? = nil,
-                imageShape: (height: Int, width: Int)? = nil, settings: String? = nil,
+                imageShape: (height: Int, width: Int)? = nil, inputShape: [Int]? = nil, settings: String? = nil,
                 optimizer: (any Optimizer)? = nil, trainingState: TrainingState? = nil) {
         self.model = model
         self.loss = loss
         self.normalizer = normalizer
         self.classCount = classCount
         self.imageShape = imageShape
+        self.inputShape = inputShape
         self.settings = settings
         self.optimizer = optimizer
         self.trainingState = trainingState
@@ -73,6 +79,9 @@ public struct ModelCheckpoint {
         for (name, parameter) in model.namedParameters {
             add(name, parameter.value, layout: layouts[name] ?? .asIs)
         }
+        for (name, buffer) in model.namedBuffers {
+            add(name, buffer.value, layout: .asIs)
+        }
         var metadata = [
             "format": Self.formatName,
             "architecture": try Architecture.describe(model),
@@ -82,6 +91,7 @@ public struct ModelCheckpoint {
         if let settings { metadata["settings"] = settings }
         if let classCount { metadata["classes"] = String(classCount) }
         if let imageShape { metadata["image_shape"] = "\(imageShape.height)x\(imageShape.width)" }
+        if let inputShape { metadata["input_shape"] = inputShape.map(String.init).joined(separator: "x") }
         if let optimizer {
             metadata["optimizer"] = try encodeMetadataJSON(try OptimizerRecord(optimizer), key: "optimizer")
             for (name, tensor) in optimizer.state {
@@ -112,7 +122,7 @@ public struct ModelCheckpoint {
         guard let fullArchitecture = metadata["architecture"] else { throw fail("", "no 'architecture' in __metadata__") }
         // Quoted in messages: cut, so a forged megabyte-long string cannot flood the error line.
         let architecture = printable(fullArchitecture, limit: 120)
-        try checkDenseTensors(of: fullArchitecture, in: tensors, path: path)
+        try checkLayerTensors(of: fullArchitecture, in: tensors, path: path)
         let model: Sequential
         do {
             model = try Architecture.build(fullArchitecture)
@@ -142,6 +152,9 @@ public struct ModelCheckpoint {
         for (name, parameter) in model.namedParameters {
             try restore(name, into: parameter.value, layout: layouts[name] ?? .asIs)
         }
+        for (name, buffer) in model.namedBuffers {
+            try restore(name, into: buffer.value, layout: .asIs)
+        }
 
         var checkpoint = ModelCheckpoint(model: model, loss: loss)
         if let record = try decodeMetadataJSON(NormalizerRecord.self, key: "normalization", metadata: metadata, path: path) {
@@ -169,6 +182,18 @@ public struct ModelCheckpoint {
             }
             checkpoint.imageShape = (parts[0], parts[1])
         }
+        if let shape = metadata["input_shape"] {
+            let parts = shape.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }), let count = Tensor.checkedCount(parts.map { $0! }) else {
+                throw fail("metadata 'input_shape'", "'\(shape)' is not a shape such as 1x28x28")
+            }
+            do {
+                _ = try model.outputShape(forInputShape: parts.map { $0! })
+            } catch let error as BackpropError {
+                throw fail("metadata 'input_shape'", "\(shape) (\(count) values) does not fit the architecture: \(Self.message(of: error))")
+            }
+            checkpoint.inputShape = parts.map { $0! }
+        }
         if let record = try decodeMetadataJSON(OptimizerRecord.self, key: "optimizer", metadata: metadata, path: path) {
             do {
                 let optimizer = try record.makeOptimizer()
@@ -179,7 +204,7 @@ public struct ModelCheckpoint {
                     guard let parameter = model.namedParameters.first(where: { $0.name == owner })?.parameter else {
                         throw fail("tensor '\(name)'", "optimizer state for '\(owner)', which the architecture does not have")
                     }
-                    let target = Tensor(rows: parameter.value.rows, cols: parameter.value.cols)
+                    let target = Tensor(shape: parameter.value.shape)
                     try restore(name, into: target, layout: layouts[owner] ?? .asIs)
                     state[slot] = target
                 }
@@ -205,17 +230,14 @@ public struct ModelCheckpoint {
         return checkpoint
     }
 
-    /// Checks that every `dense:<in>:<out>` layer of `architecture` has its weight `[out, in]` and
-    /// bias `[out]` in `tensors` before the network is built, so a forged width such as
-    /// `dense:64:4000000000` is an error about the file rather than an allocation the file
-    /// cannot fill. Layers that do not parse are left to ``Architecture/build(_:seed:)`` to report.
-    private static func checkDenseTensors(of architecture: String, in tensors: SafeTensors.Tensors,
+    /// Checks that every dense, conv2d and batch-norm layer of `architecture` has its tensors
+    /// with the shapes its text implies in `tensors` before the network is built, so a forged size
+    /// such as `dense:64:4000000000` or `conv2d:1:16000000:5` is an error about the file rather
+    /// than an allocation the file cannot fill. Layers that do not parse are left to ``Architecture/build(_:seed:inputShape:)`` to report.
+    private static func checkLayerTensors(of architecture: String, in tensors: SafeTensors.Tensors,
                                           path: String) throws {
         for (index, part) in architecture.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
-            let fields = part.split(separator: ":", omittingEmptySubsequences: false)
-            guard fields.count == 3, fields[0] == "dense", let inputs = Int(fields[1]), let outputs = Int(fields[2]),
-                  inputs > 0, outputs > 0 else { continue }
-            for (name, expected) in [("layers.\(index).weight", [outputs, inputs]), ("layers.\(index).bias", [outputs])] {
+            for (name, expected) in expectedTensorShapes(ofLayer: String(part), index: index) {
                 guard let (shape, _) = tensors[name] else {
                     throw BackpropError.malformedFile(
                         path: path, location: "", message: "tensor '\(name)' is missing (the architecture \(printable(architecture, limit: 120)) needs it)")
@@ -244,6 +266,38 @@ public struct ModelCheckpoint {
         }
     }
 
+    /// The tensors a layer's text implies, for the built-in kinds whose sizes come from the text
+    /// (dense, conv2d, batch norm); empty for the others or for text that does not parse.
+    // dense:I:O -> weight [O, I], bias [O]; conv2d:I:O:K -> weight [O, I, K, K], bias [O];
+    // batchnorm*:C -> weight, bias, running_mean, running_var [C]
+    private static func expectedTensorShapes(ofLayer part: String, index: Int) -> [(String, [Int])] {
+        let colon = part.firstIndex(of: ":") ?? part.endIndex
+        let kind = String(part[..<colon])
+        let configuration = colon < part.endIndex ? String(part[part.index(after: colon)...]) : ""
+        let prefix = "layers.\(index)."
+        let fields = configuration.split(separator: ":", omittingEmptySubsequences: false)
+        // The leading positive sizes, without the size cap `build` applies, so a forged size is
+        // reported as the tensor that does not match it.
+        func sizes(_ count: Int) -> [Int]? {
+            let values = fields.prefix(count).compactMap { Int($0) }.filter { $0 > 0 }
+            return fields.count >= count && values.count == count ? values : nil
+        }
+        switch kind {
+        case "dense":
+            guard fields.count == 2, let sizes = sizes(2) else { return [] }
+            return [(prefix + "weight", [sizes[1], sizes[0]]), (prefix + "bias", [sizes[1]])]
+        case "conv2d":
+            guard let sizes = sizes(3) else { return [] }
+            let weight = (prefix + "weight", [sizes[1], sizes[0], sizes[2], sizes[2]])
+            return fields.contains("bias=false") ? [weight] : [weight, (prefix + "bias", [sizes[1]])]
+        case "batchnorm1d", "batchnorm2d":
+            guard fields.count == 1, let sizes = sizes(1) else { return [] }
+            return ["weight", "bias", "running_mean", "running_var"].map { (prefix + $0, [sizes[0]]) }
+        default:
+            return []
+        }
+    }
+
     /// The parameter an optimizer slot belongs to: `layers.0.weight.exp_avg` -> `layers.0.weight`.
     static func parameterName(ofSlot slot: String) -> String {
         guard let dot = slot.lastIndex(of: ".") else { return slot }
@@ -253,7 +307,7 @@ public struct ModelCheckpoint {
     /// How each named parameter is laid out in the file.
     static func storageLayouts(of model: Sequential) -> [String: StorageLayout] {
         var layouts = [String: StorageLayout]()
-        for (index, layer) in model.layers.enumerated() where layer is Dense {
+        for (index, layer) in model.layers.enumerated() where layer is Dense && !(layer is Sequential) {
             layouts["layers.\(index).weight"] = .transposed
             layouts["layers.\(index).bias"] = .vector
         }
@@ -285,7 +339,7 @@ public struct ModelCheckpoint {
 
 /// How a tensor of ours maps to the tensor stored in the file.
 enum StorageLayout {
-    /// Stored as (rows, cols).
+    /// Stored with its own shape.
     case asIs
     /// A (rows, cols) tensor stored as its (cols, rows) transpose: dense weights, (in, out) -> (out, in).
     case transposed
@@ -295,7 +349,7 @@ enum StorageLayout {
     /// The shape the file records for `tensor`.
     func storedShape(of tensor: Tensor) -> [Int] {
         switch self {
-        case .asIs: [tensor.rows, tensor.cols]
+        case .asIs: tensor.shape
         case .transposed: [tensor.cols, tensor.rows]
         case .vector: [tensor.count]
         }

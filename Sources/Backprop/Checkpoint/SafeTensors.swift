@@ -45,7 +45,7 @@ public enum SafeTensors {
             guard seen.insert(name).inserted else {
                 throw BackpropError.invalidArgument("tensor name '\(name)' appears twice")
             }
-            let shape = shapes[name] ?? [tensor.rows, tensor.cols]
+            let shape = shapes[name] ?? tensor.shape
             // Multiply with overflow checks: the shape comes from the caller.
             guard CheckedSize.product(shape) == tensor.count else {
                 throw BackpropError.invalidArgument(
@@ -73,8 +73,8 @@ public enum SafeTensors {
         return bytes
     }
 
-    /// Reads a safetensors file. A 1-D tensor of shape `[n]` loads as a (1, n) tensor, a 2-D
-    /// tensor `[r, c]` as (r, c); the stored shape is returned alongside.
+    /// Reads a safetensors file. Each tensor loads with its stored shape (1 to 8 dimensions; a
+    /// 1-D `[n]` is the (1, n) matrix in the 2-D view); the stored shape is returned alongside.
     /// - Throws: ``BackpropError/io(path:message:)`` when the file cannot be read and
     ///   ``BackpropError/malformedFile(path:location:message:)`` (with the byte offset where
     ///   there is one) for anything the file gets wrong.
@@ -160,8 +160,7 @@ public enum SafeTensors {
 
         var tensors = Tensors()
         for span in spans {
-            let (rows, cols) = span.shape.count == 1 ? (1, span.shape[0]) : (span.shape[0], span.shape[1])
-            let tensor = Tensor(rows: rows, cols: cols)
+            let tensor = Tensor(shape: span.shape)
             bytes.withUnsafeBytes { raw in
                 let base = dataStart + span.begin
                 #if _endian(little)
@@ -219,8 +218,8 @@ private struct TensorEntry {
             shape.append(size)
             elements = product
         }
-        guard shape.count == 1 || shape.count == 2 else {
-            throw fail("shape has \(shape.count) dimensions; only 1-D and 2-D tensors are supported")
+        guard (1...8).contains(shape.count) else {
+            throw fail("shape has \(shape.count) dimensions; tensors of 1 to 8 dimensions are supported")
         }
         guard let offsets = fields["data_offsets"] as? [Any], offsets.count == 2,
               let begin = jsonInteger(offsets[0]), let end = jsonInteger(offsets[1]), begin >= 0, begin <= end

@@ -125,6 +125,6 @@ public struct Normalizer: Sendable, Equatable {
             result = try Dataset(features: x, targets: t)
         }
         result.imageShape = dataset.imageShape
-        return result
+        return try result.withSampleShape(dataset.sampleShape)
     }
 }

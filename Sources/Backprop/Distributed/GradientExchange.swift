@@ -61,8 +61,7 @@ final class GradientExchange {
         try communicator.allReduceSum(buffer)
         offset = 0
         for p in parameters {
-            p.grad.data.update(from: buffer.baseAddress! + offset, count: p.grad.count)
-            p.gradIsZero = false
+            p.replaceGradient(from: buffer.baseAddress! + offset)
             offset += p.grad.count
         }
         stopAgreed = buffer[gradientCount + 2] > 0

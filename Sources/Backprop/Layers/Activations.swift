@@ -1,13 +1,13 @@
 /// An elementwise activation layer: y = f(x). Backward uses the saved output y, since each
 /// supported f' is a function of y (relu: y > 0, sigmoid: y(1 − y), tanh: 1 − y²).
-public class ActivationLayer: Layer {
+open class ActivationLayer: Layer {
     public let kind: Activation
-    private var output: Tensor?     // y, (batch, width)
-    private var inputGrad: Tensor?  // dx, (batch, width)
+    private var output: Tensor?     // y, same shape as x
+    private var inputGrad: Tensor?  // dx, same shape as x
 
     public init(_ kind: Activation) { self.kind = kind }
 
-    public var summary: String {
+    open var summary: String {
         switch kind {
         case .relu: "ReLU"
         case .sigmoid: "Sigmoid"
@@ -15,19 +15,19 @@ public class ActivationLayer: Layer {
         }
     }
 
-    public func outputWidth(forInputWidth width: Int) throws -> Int { width }
+    open func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
 
-    public func forward(_ x: Tensor, backend: any Backend) -> Tensor {
-        let y = Tensor.reuse(output, rows: x.rows, cols: x.cols)
+    open func forward(_ x: Tensor, backend: any Backend) -> Tensor {
+        let y = Tensor.reuse(output, shape: x.shape)
         output = y
         backend.activationForward(kind, x: x.data, y: y.data, count: x.count)
         return y
     }
 
-    public func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
+    open func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
         guard let y = output else { preconditionFailure("\(summary): backward before forward") }
-        precondition(dy.rows == y.rows && dy.cols == y.cols, "\(summary): gradient shape mismatch")
-        let dx = Tensor.reuse(inputGrad, rows: y.rows, cols: y.cols)
+        precondition(dy.count == y.count, "\(summary): gradient shape mismatch")
+        let dx = Tensor.reuse(inputGrad, shape: y.shape)
         inputGrad = dx
         if needsInputGradient {
             backend.activationBackward(kind, y: y.data, dy: dy.data, dx: dx.data, count: y.count)
@@ -37,16 +37,16 @@ public class ActivationLayer: Layer {
 }
 
 /// y = max(x, 0).
-public final class ReLU: ActivationLayer {
+open class ReLU: ActivationLayer {
     public init() { super.init(.relu) }
 }
 
 /// y = 1 / (1 + e^−x).
-public final class Sigmoid: ActivationLayer {
+open class Sigmoid: ActivationLayer {
     public init() { super.init(.sigmoid) }
 }
 
 /// y = tanh(x).
-public final class Tanh: ActivationLayer {
+open class Tanh: ActivationLayer {
     public init() { super.init(.tanh) }
 }

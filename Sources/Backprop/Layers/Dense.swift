@@ -1,8 +1,10 @@
 /// A fully connected layer: z = x·W + b.
 ///
+/// Inputs of any sample shape whose element count is `inputs` are taken as flat vectors (so a
+/// `[1, 28, 28]` image feeds `Dense(784, …)` directly, as after a `Flatten`).
 /// W is stored (inputs, outputs), so forward is one GEMM with no transposes; backward computes
 /// dW = xᵀ·dz, db = Σ_rows dz and dx = dz·Wᵀ, the transposes handled inside the GEMM.
-public final class Dense: Layer {
+open class Dense: Layer {
     public let inputs: Int
     public let outputs: Int
     /// W: (inputs, outputs).
@@ -30,23 +32,24 @@ public final class Dense: Layer {
         bias = Parameter(name: "bias", value: Tensor(rows: 1, cols: outputs))
     }
 
-    public var summary: String { "Dense(\(inputs) → \(outputs))" }
-    public var parameters: [Parameter] { [weight, bias] }
+    open var summary: String { "Dense(\(inputs) → \(outputs))" }
+    open var parameters: [Parameter] { [weight, bias] }
 
-    public func outputWidth(forInputWidth width: Int) throws -> Int {
-        guard width == inputs else {
-            throw BackpropError.shapeMismatch("\(summary) expects \(inputs) input features, got \(width)")
+    open func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+        guard shape.reduce(1, *) == inputs else {
+            throw BackpropError.shapeMismatch(
+                "expects input shape [\(inputs)] (\(inputs) features), got \(shapeText(shape))")
         }
-        return outputs
+        return [outputs]
     }
 
-    public func initialize(using rng: inout SeededGenerator) {
+    open func initialize(using rng: inout SeededGenerator) {
         initializer.fill(weight.value, fanIn: inputs, fanOut: outputs, using: &rng)
         Initializer.zeros.fill(bias.value, fanIn: inputs, fanOut: outputs, using: &rng)
     }
 
     // x: (batch, inputs), W: (inputs, outputs) -> z: (batch, outputs)
-    public func forward(_ x: Tensor, backend: any Backend) -> Tensor {
+    open func forward(_ x: Tensor, backend: any Backend) -> Tensor {
         precondition(x.cols == inputs, "\(summary) got input of width \(x.cols)")
         let z = Tensor.reuse(output, rows: x.rows, cols: outputs)
         output = z
@@ -59,19 +62,20 @@ public final class Dense: Layer {
     }
 
     // dz: (batch, outputs) -> dW: (inputs, outputs), db: (1, outputs), dx: (batch, inputs)
-    public func backward(_ dz: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
+    open func backward(_ dz: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
         guard let x = input else { preconditionFailure("\(summary): backward before forward") }
         precondition(dz.rows == x.rows && dz.cols == outputs, "\(summary): gradient shape mismatch")
         let batch = x.rows
         // dW (+)= xᵀ·dz: op(A) = xᵀ is (inputs, batch), B = dz is (batch, outputs).
-        backend.gemm(transA: true, transB: false, m: inputs, n: outputs, k: batch,
-                     alpha: 1, a: x.data, lda: inputs, b: dz.data, ldb: outputs,
-                     beta: weight.gradIsZero ? 0 : 1, c: weight.grad.data, ldc: outputs)
-        backend.sumColumns(dz.data, rows: batch, cols: outputs, into: bias.grad.data,
-                           accumulate: !bias.gradIsZero)
-        weight.gradIsZero = false
-        bias.gradIsZero = false
-        let dx = Tensor.reuse(inputGrad, rows: batch, cols: inputs)
+        weight.writeGradient { grad, accumulate in
+            backend.gemm(transA: true, transB: false, m: inputs, n: outputs, k: batch,
+                         alpha: 1, a: x.data, lda: inputs, b: dz.data, ldb: outputs,
+                         beta: accumulate ? 1 : 0, c: grad.data, ldc: outputs)
+        }
+        bias.writeGradient { grad, accumulate in
+            backend.sumColumns(dz.data, rows: batch, cols: outputs, into: grad.data, accumulate: accumulate)
+        }
+        let dx = Tensor.reuse(inputGrad, shape: x.shape)
         inputGrad = dx
         if needsInputGradient {
             // dx = dz·Wᵀ: A = dz (batch, outputs), op(B) = Wᵀ with W stored (inputs, outputs).

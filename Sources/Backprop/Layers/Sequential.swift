@@ -11,10 +11,18 @@ public enum LayerBuilder {
 }
 
 /// A network: layers applied in order. Parameters are named `layers.N.weight` and
-/// `layers.N.bias` (N is the layer's index), the keys used in checkpoints.
-public final class Sequential {
+/// `layers.N.bias` (N is the layer's index, activations and pools counted, as `nn.Sequential`
+/// numbers its children), the keys used in checkpoints; buffers likewise
+/// (`layers.N.running_mean`).
+///
+/// A `Sequential` is itself a ``Layer``, so networks nest: an inner one's parameters are named
+/// `layers.N.layers.M.weight`.
+public final class Sequential: Layer {
     /// The layers, first to last.
     public let layers: [any Layer]
+    /// Training or evaluation; set with ``train()``, ``eval()`` or ``setMode(_:)``. ``Trainer``
+    /// trains in training mode and evaluates and predicts in evaluation mode.
+    public private(set) var mode: LayerMode = .training
 
     /// A network of `layers`, with every parameter drawn from a generator seeded with `seed`,
     /// so the same seed gives the same initial weights on any machine.
@@ -31,13 +39,41 @@ public final class Sequential {
     /// Re-draws every parameter from a generator seeded with `seed`.
     public func initialize(seed: UInt64) {
         var rng = SeededGenerator(seed: seed)
+        initialize(using: &rng)
+    }
+
+    public func initialize(using rng: inout SeededGenerator) {
         for layer in layers { layer.initialize(using: &rng) }
     }
+
+    /// Sets every layer's mode.
+    public func setMode(_ mode: LayerMode) {
+        self.mode = mode
+        for layer in layers { layer.setMode(mode) }
+    }
+
+    /// Training mode (PyTorch's `train()`): dropout drops, batch norm uses batch statistics.
+    public func train() { setMode(.training) }
+    /// Evaluation mode (PyTorch's `eval()`): dropout is the identity, batch norm uses running statistics.
+    public func eval() { setMode(.evaluation) }
+
+    /// Every parameter of every layer, with its own parameters.
+    public var parameters: [Parameter] { namedParameters.map(\.parameter) }
+
+    /// Every buffer of every layer.
+    public var buffers: [Buffer] { namedBuffers.map(\.buffer) }
 
     /// Every parameter with its stable name, in layer order.
     public var namedParameters: [(name: String, parameter: Parameter)] {
         layers.enumerated().flatMap { index, layer in
-            layer.parameters.map { (name: "layers.\(index).\($0.name)", parameter: $0) }
+            layer.namedParameters.map { (name: "layers.\(index).\($0.name)", parameter: $0.parameter) }
+        }
+    }
+
+    /// Every buffer (non-trainable state) with its stable name, in layer order.
+    public var namedBuffers: [(name: String, buffer: Buffer)] {
+        layers.enumerated().flatMap { index, layer in
+            layer.namedBuffers.map { (name: "layers.\(index).\($0.name)", buffer: $0.buffer) }
         }
     }
 
@@ -46,29 +82,39 @@ public final class Sequential {
         namedParameters.reduce(0) { $0 + $1.parameter.value.count }
     }
 
+    public var summary: String { "Sequential(\(layers.count) layers)" }
+
     /// One line per layer plus the parameter count.
-    public var summary: String {
+    public var layerSummary: String {
         layers.enumerated().map { "  \($0): \($1.summary)" }.joined(separator: "\n")
             + "\n  parameters: \(parameterCount)"
     }
 
-    /// Checks that the layers connect and returns the output width for `width` input features.
-    /// - Throws: ``BackpropError/shapeMismatch(_:)`` naming the layer that cannot connect.
-    @discardableResult
-    public func outputWidth(forInputWidth width: Int) throws -> Int {
-        var current = width
+    /// Checks that the layers connect and returns the output sample shape for `shape`.
+    /// - Throws: ``BackpropError/shapeMismatch(_:)`` naming the layer index, the layer, and the
+    ///   shape it was given.
+    public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+        var current = shape
         for (index, layer) in layers.enumerated() {
             do {
-                current = try layer.outputWidth(forInputWidth: current)
+                current = try layer.outputShape(forInputShape: current)
             } catch BackpropError.shapeMismatch(let message) {
-                throw BackpropError.shapeMismatch("layer \(index): \(message)")
+                throw BackpropError.shapeMismatch("layer \(index) (\(layer.summary)): \(message)")
             }
         }
         return current
     }
 
-    /// x: (batch, features) -> (batch, outputs). The result is a buffer owned by the last layer
-    /// and overwritten by the next call; copy it to keep it.
+    /// Checks that the layers connect for flat inputs of `width` features and returns the
+    /// number of outputs per sample.
+    /// - Throws: ``BackpropError/shapeMismatch(_:)`` naming the layer that cannot connect.
+    @discardableResult
+    public func outputWidth(forInputWidth width: Int) throws -> Int {
+        try outputShape(forInputShape: [width]).reduce(1, *)
+    }
+
+    /// x: [batch] + input shape -> [batch] + output shape. The result is a buffer owned by the
+    /// last layer and overwritten by the next call; copy it to keep it.
     public func forward(_ x: Tensor, backend: any Backend) -> Tensor {
         var current = x
         for layer in layers { current = layer.forward(current, backend: backend) }
@@ -78,19 +124,20 @@ public final class Sequential {
     /// Propagates dL/doutput back through every layer, accumulating parameter gradients.
     /// The first layer's input gradient is skipped: nothing needs it.
     public func backward(_ outputGrad: Tensor, backend: any Backend) {
-        var grad = outputGrad
+        _ = backward(outputGrad, backend: backend, needsInputGradient: false)
+    }
+
+    public func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
+        var grad = dy
         for (index, layer) in layers.enumerated().reversed() {
-            grad = layer.backward(grad, backend: backend, needsInputGradient: index > 0)
+            grad = layer.backward(grad, backend: backend, needsInputGradient: index > 0 || needsInputGradient)
         }
+        return grad
     }
 
     /// Like ``backward(_:backend:)`` but also returns dL/dinput (for gradient checks and traces).
     public func backwardToInput(_ outputGrad: Tensor, backend: any Backend) -> Tensor {
-        var grad = outputGrad
-        for layer in layers.reversed() {
-            grad = layer.backward(grad, backend: backend, needsInputGradient: true)
-        }
-        return grad
+        backward(outputGrad, backend: backend, needsInputGradient: true)
     }
 
     /// Sets every gradient to zero.
@@ -99,9 +146,9 @@ public final class Sequential {
     }
 
     /// The output for `x` as a new tensor (safe to keep).
-    /// - Throws: ``BackpropError/shapeMismatch(_:)`` when `x` has the wrong width.
+    /// - Throws: ``BackpropError/shapeMismatch(_:)`` when `x` does not fit the first layer.
     public func callAsFunction(_ x: Tensor, backend: any Backend) throws -> Tensor {
-        try outputWidth(forInputWidth: x.cols)
+        _ = try outputShape(forInputShape: x.rank < 2 ? [x.cols] : x.sampleShape)
         return forward(x, backend: backend).copy()
     }
 }

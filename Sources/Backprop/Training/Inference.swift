@@ -1,20 +1,23 @@
 extension Sequential {
     /// Loss, accuracy and (for classes) the confusion matrix of this model on `data`,
-    /// computed in batches of `batchSize` without changing any parameter.
+    /// computed in batches of `batchSize` without changing any parameter, in evaluation mode
+    /// (the model is left in evaluation mode, as after ``eval()``).
     /// - Throws: ``BackpropError/shapeMismatch(_:)`` when the data does not fit the model.
     public func evaluate(_ data: Dataset, loss: Loss, backend: any Backend, batchSize: Int = 512) throws -> Evaluation {
         guard batchSize >= 1 else { throw BackpropError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
-        let width = try outputWidth(forInputWidth: data.featureCount)
+        let sampleShape = data.sampleShape
+        let width = try outputShape(forInputShape: sampleShape).reduce(1, *)
         guard width == data.outputCount else {
             throw BackpropError.shapeMismatch("the model outputs \(width) values per sample but the data needs \(data.outputCount)")
         }
         var confusion = data.labels.map { _ in Array(repeating: Array(repeating: 0, count: width), count: width) }
         var lossSum = 0.0, correct = 0
+        eval()
         var scratch: Tensor?
         var lower = 0
         while lower < data.count {
             let rows = min(batchSize, data.count - lower)
-            let x = try Tensor(rows: rows, cols: data.featureCount,
+            let x = try Tensor(shape: [rows] + sampleShape,
                                values: Array(UnsafeBufferPointer(start: data.features.data + lower * data.featureCount,
                                                                  count: rows * data.featureCount)))
             let output = forward(x, backend: backend)
@@ -54,10 +57,13 @@ extension Sequential {
                           count: data.count, confusion: confusion)
     }
 
-    /// Probabilities (or raw outputs for MSE) and predicted classes for the rows of `x`.
-    /// - Throws: ``BackpropError/shapeMismatch(_:)`` when `x` has the wrong width.
+    /// Probabilities (or raw outputs for MSE) and predicted classes for the samples of `x`,
+    /// `[samples] + sample shape` (a `(samples, features)` matrix is taken as flat samples),
+    /// in evaluation mode (the model is left in evaluation mode).
+    /// - Throws: ``BackpropError/shapeMismatch(_:)`` when `x` does not fit the model.
     public func predict(_ x: Tensor, loss: Loss, backend: any Backend) throws -> Prediction {
-        let width = try outputWidth(forInputWidth: x.cols)
+        let width = try outputShape(forInputShape: x.rank < 2 ? [x.cols] : x.sampleShape).reduce(1, *)
+        eval()
         let output = forward(x, backend: backend).copy()
         switch loss.outputActivation {
         case .softmax:

@@ -30,6 +30,11 @@ public enum FitOutcome: Sendable, Equatable {
 /// Trains a ``Sequential`` with a loss and an optimizer on one backend: epochs of shuffled
 /// minibatches, forward, loss gradient, backward, update.
 ///
+/// ``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)`` and ``trainStep(_:)`` put the model in
+/// training mode; ``evaluate(_:batchSize:)`` runs in evaluation mode (see ``LayerMode``).
+/// Every step starts with the gradients reset (each parameter's next write overwrites), and a
+/// parameter no layer wrote in backward gets a zero gradient, never a stale one.
+///
 /// ```swift
 /// let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.1),
 ///                       backend: try defaultBackend(), seed: 42)
@@ -56,6 +61,11 @@ public final class Trainer {
 
     private let parameters: [(name: String, parameter: Parameter)]
     private var batchFeatures: Tensor?
+    /// The sample shape of the data being trained on, kept so a step builds no shape arrays.
+    private var batchSampleShape: [Int] = []
+    /// The data shape ``trainStep(_:)`` last checked the model against.
+    private var checkedSampleShape: [Int] = []
+    private var checkedOutputCount = -1
     private var batchTargets: Tensor?
     private var batchLabels: [Int32] = []
     private var predicted: [Int32] = []
@@ -121,6 +131,8 @@ public final class Trainer {
 
         let batches = (train.count + batchSize - 1) / batchSize
         while state.epochsCompleted < epochs {
+            model.train()
+            batchSampleShape = train.sampleShape
             let epochIndex = state.epochsCompleted
             var rng = state.epochStartRNG
             var order = Array(0..<train.count)
@@ -194,6 +206,8 @@ public final class Trainer {
             }
             model.backward(grad, backend: backend)
         }
+        // A parameter no layer wrote this step has a zero gradient, never last step's.
+        for (_, parameter) in parameters where parameter.gradIsZero { parameter.zeroGrad() }
         if let exchange {
             (value, correct) = try exchange.sum(lossShare: value, correct: correct, stopVote: shouldStop?() == true)
             guard value.isFinite else { throw BackpropError.diverged(epoch: epoch + 1, batch: batch + 1, loss: value) }
@@ -207,22 +221,29 @@ public final class Trainer {
     /// - Throws: as ``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)``.
     @discardableResult
     public func trainStep(_ batch: Dataset) throws -> Double {
-        try checkCompatible(batch)
+        // Checked once per sample shape and output width, so a steady-state step allocates nothing.
+        if batch.sampleShape != checkedSampleShape || batch.outputCount != checkedOutputCount {
+            try checkCompatible(batch)
+            (checkedSampleShape, checkedOutputCount) = (batch.sampleShape, batch.outputCount)
+        }
+        model.train()
+        batchSampleShape = batch.sampleShape
         if identityOrder.count < batch.count { identityOrder = Array(0..<batch.count) }
         return try step(batch, indices: identityOrder[0..<batch.count], epoch: state.epochsCompleted,
                         batch: state.batchesCompleted).0
     }
 
-    /// Loss and accuracy (and a confusion matrix for classification) on `data`.
+    /// Loss and accuracy (and a confusion matrix for classification) on `data`, in evaluation
+    /// mode (``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)`` switches back to training).
     public func evaluate(_ data: Dataset, batchSize: Int = 512) throws -> Evaluation {
         try model.evaluate(data, loss: loss, backend: backend, batchSize: batchSize)
     }
 
     /// Copies the selected rows (and their targets) into the reused batch buffers.
-    // features: (samples, in) -> x: (indices.count, in)
+    // features: (samples, in) -> x: [indices.count] + sample shape
     private func gather(_ data: Dataset, _ indices: ArraySlice<Int>) -> Tensor {
         let width = data.featureCount
-        let x = Tensor.reuse(batchFeatures, rows: indices.count, cols: width)
+        let x = Tensor.reuse(batchFeatures, batch: indices.count, sample: batchSampleShape)
         batchFeatures = x
         for (row, index) in indices.enumerated() {
             (x.data + row * width).update(from: data.features.data + index * width, count: width)
@@ -290,7 +311,7 @@ public final class Trainer {
     }
 
     private func checkCompatible(_ data: Dataset) throws {
-        let width = try model.outputWidth(forInputWidth: data.featureCount)
+        let width = try model.outputShape(forInputShape: data.sampleShape).reduce(1, *)
         guard width == data.outputCount else {
             throw BackpropError.shapeMismatch(
                 "the model outputs \(width) values per sample but the data has \(data.outputCount) "

@@ -68,6 +68,10 @@ final class VerificationRun {
         Check(ops: [.fill, .copy, .scale, .sumOfSquares]) { $0.checkBufferOps() },
         Check(ops: [.sgdUpdate]) { $0.checkSGD() },
         Check(ops: [.adamUpdate]) { $0.checkAdam() },
+        Check(ops: [.im2col, .col2im, .swapLeadingAxes]) { $0.checkPatches() },
+        Check(ops: [.maxPool2dForward, .maxPool2dBackward, .avgPool2dForward, .avgPool2dBackward]) { $0.checkPooling() },
+        Check(ops: [.addChannelBias, .sumChannels, .multiply]) { $0.checkChannelOps() },
+        Check(ops: [.batchNormStatistics, .batchNormForward, .batchNormBackward]) { $0.checkBatchNorm() },
     ]
 
     /// A fresh meter with the op's tolerance.

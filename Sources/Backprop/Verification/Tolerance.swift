@@ -75,6 +75,15 @@ extension VerifiedOp {
             Tolerance(absolute: 0, relative: 0)
         case .sgdUpdate, .adamUpdate:
             Tolerance(absolute: 1e-6, relative: 1e-6)
+        case .im2col, .swapLeadingAxes, .maxPool2dForward, .multiply:
+            // Copies, a maximum and one multiply: no room for difference.
+            Tolerance(absolute: 0, relative: 0)
+        case .col2im, .maxPool2dBackward, .avgPool2dForward, .avgPool2dBackward, .addChannelBias:
+            // Sums of at most kh·kw terms per element, possibly in another order.
+            Tolerance(absolute: 1e-6, relative: 1e-5)
+        case .sumChannels, .batchNormStatistics, .batchNormForward, .batchNormBackward:
+            // Sums accumulated in Double by contract, then a few Float roundings.
+            Tolerance(absolute: 1e-5, relative: 1e-5)
         }
     }
 }

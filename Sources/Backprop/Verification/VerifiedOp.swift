@@ -27,6 +27,19 @@ public enum VerifiedOp: String, Sendable, CaseIterable, Codable, CustomStringCon
     case sumOfSquares = "sum_of_squares"
     case sgdUpdate = "sgd_update"
     case adamUpdate = "adam_update"
+    case im2col = "im2col"
+    case col2im = "col2im"
+    case swapLeadingAxes = "swap_leading_axes"
+    case maxPool2dForward = "maxpool2d_forward"
+    case maxPool2dBackward = "maxpool2d_backward"
+    case avgPool2dForward = "avgpool2d_forward"
+    case avgPool2dBackward = "avgpool2d_backward"
+    case addChannelBias = "add_channel_bias"
+    case sumChannels = "sum_channels"
+    case batchNormStatistics = "batchnorm_statistics"
+    case batchNormForward = "batchnorm_forward"
+    case batchNormBackward = "batchnorm_backward"
+    case multiply = "multiply"
 
     public var description: String { rawValue }
 

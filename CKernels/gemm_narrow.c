@@ -17,6 +17,8 @@ typedef struct {
     const float *a, *bp;
     float *c;
     float alpha, beta;
+    int level;
+    const bp_gemm_epilogue *epi;
 } narrow_job;
 
 static void narrow_task(void *ctx, long task) {
@@ -26,6 +28,7 @@ static void narrow_task(void *ctx, long task) {
     if (r0 < r1) {
         job->rows(job->k, job->n, job->a, job->rsa, job->csa, job->bp, job->ldb, job->packed, job->c, job->ldc,
                   job->alpha, job->beta, r0, r1);
+        bp_gemm_epilogue_apply(job->level, job->epi, job->c, job->ldc, r0, r1, 0, job->n);
     }
 }
 
@@ -43,7 +46,7 @@ static const float *transpose_b_padded(const float *b, long ldb, long n, long k,
 
 int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, long n, long k,
                     float alpha, const float *a, long lda, const float *b, long ldb,
-                    float beta, float *c, long ldc) {
+                    float beta, float *c, long ldc, const bp_gemm_epilogue *epi) {
     long width = bp_gemm_narrow_width(level);
     if (width == 0 || n > width) return 0;
     const float *rows_of_b = b;
@@ -56,6 +59,7 @@ int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, lo
         .rows = BP_DISPATCH(level, gemm_narrow_rows),
         .m = m, .n = n, .k = k, .rsa = trans_a ? 1 : lda, .csa = trans_a ? lda : 1, .ldc = ldc,
         .ldb = ldb, .packed = trans_b != 0, .a = a, .bp = rows_of_b, .c = c, .alpha = alpha, .beta = beta,
+        .level = level, .epi = epi,
     };
     long blocks = (m + BP_NARROW_MR - 1) / BP_NARROW_MR;
     job.parts = blocks < threads ? blocks : threads;

@@ -69,18 +69,47 @@ public final class Sequential {
 
     /// x: (batch, features) -> (batch, outputs). The result is a buffer owned by the last layer
     /// and overwritten by the next call; copy it to keep it.
+    ///
+    /// On a ``FusedGEMMBackend`` a ``Dense`` layer followed by an activation layer runs as one
+    /// fused GEMM (bias and activation applied in its write-back), with the same result.
     public func forward(_ x: Tensor, backend: any Backend) -> Tensor {
+        let fused = backend as? any FusedGEMMBackend
         var current = x
-        for layer in layers { current = layer.forward(current, backend: backend) }
+        var index = 0
+        while index < layers.count {
+            if let fused, let dense = layers[index] as? Dense, index + 1 < layers.count,
+               let activation = layers[index + 1] as? ActivationLayer {
+                current = dense.forward(current, fusing: activation, backend: fused)
+                index += 2
+            } else {
+                current = layers[index].forward(current, backend: backend)
+                index += 1
+            }
+        }
         return current
     }
 
     /// Propagates dL/doutput back through every layer, accumulating parameter gradients.
     /// The first layer's input gradient is skipped: nothing needs it.
+    ///
+    /// On a ``FusedGEMMBackend`` an activation layer followed by a ``Dense`` layer runs as one
+    /// step: the dense input gradient's GEMM applies the activation's derivative in its
+    /// write-back, with the same result as the two backward calls.
     public func backward(_ outputGrad: Tensor, backend: any Backend) {
+        let fused = backend as? any FusedGEMMBackend
         var grad = outputGrad
-        for (index, layer) in layers.enumerated().reversed() {
-            grad = layer.backward(grad, backend: backend, needsInputGradient: index > 0)
+        var index = layers.count - 1
+        while index >= 0 {
+            // The activation at index - 1 needs its input gradient only when index - 1 > 0.
+            if let fused, index >= 2, let dense = layers[index] as? Dense,
+               let activation = layers[index - 1] as? ActivationLayer,
+               dense.sawInput(activation.lastOutput) {
+                grad = dense.backward(grad, maskingWith: activation, backend: fused)
+                index -= 2
+            } else {
+                grad = layers[index].backward(grad, backend: backend, needsInputGradient: index > 0)
+                index -= 1
+            }
         }
     }
 

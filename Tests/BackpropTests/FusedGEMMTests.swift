@@ -189,3 +189,19 @@ import Testing
         }
     }
 }
+
+/// `backprop bench` opens with the machine: CPU, SIMD path and the SGEMM blocks in use.
+@Suite struct MachineDescriptionTests {
+    @Test func summaryNamesTheCPUThePathAndTheBlocks() {
+        let zen3 = MachineDescription(vendor: "AuthenticAMD", brand: "AMD EPYC 7B13", family: 25, model: 1,
+                                      l1d: 32 << 10, l2: 512 << 10, l3: 32 << 20)
+        let text = zen3.summary(simd: .portable)
+        let blocks = MachineDescription.gemmBlocks(simd: .portable)
+        #expect(text.contains("cpu: AMD EPYC 7B13 (AuthenticAMD family 25 model 17)") == false)
+        #expect(text.contains("cpu: AMD EPYC 7B13 (AuthenticAMD family 25 model 1); L1d 32 KiB, L2 512 KiB per core, L3 32 MiB"), "\(text)")
+        #expect(text.contains("SIMD path portable"), "\(text)")
+        #expect(text.contains("MC \(blocks.mc), KC \(blocks.kc), NC \(blocks.nc)"), "\(text)")
+        #expect(MachineDescription(vendor: "", brand: "", family: nil, model: nil, l1d: 0, l2: 0, l3: 0)
+            .summary(simd: .portable).hasPrefix("cpu: unknown CPU (family unknown); L1d unknown"))
+    }
+}

@@ -205,3 +205,18 @@ import Testing
             .summary(simd: .portable).hasPrefix("cpu: unknown CPU (family unknown); L1d unknown"))
     }
 }
+
+/// AVX2's narrow path takes C up to two vectors wide (n = 9...16, the 10-class output layer):
+/// every transpose, odd m and k, beta != 0, against the reference on every path and level.
+@Suite struct TwoVectorNarrowGemmTests {
+    @Test func widthsNineToSixteenMatchTheReference() {
+        let kernels = CKernelTests()
+        for (transA, transB) in CKernelTests.transposes {
+            for n in [9, 10, 15, 16] {
+                for (m, k) in [(1, 5), (7, 130), (13, 1), (37, 64)] {
+                    kernels.checkAllPaths(CKernelTests.GemmCase(transA, transB, m, n, k), blockedThreads: [1, 3])
+                }
+            }
+        }
+    }
+}

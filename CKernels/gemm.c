@@ -1,8 +1,8 @@
 // gemm.c: bp_sgemm / bp_sgemm_with: the choice of path, and the BLIS-style blocked driver.
 //
 // Paths, chosen from the sizes and SIMD level only (never the thread count): the direct loops
-// (gemm_small.c, gemm_narrow.c) for tiny problems, the narrow path (gemm_narrow.c) for n <= one
-// vector, else this driver. The shared-B schedule (gemm_shared_b.c) runs only when asked for.
+// (gemm_small.c, gemm_narrow.c) for tiny problems, the few-rows path (gemm_skinny.c) for
+// m <= 4 with an untransposed B, the narrow path (gemm_narrow.c) for n <= 16, else this driver. The shared-B schedule (gemm_shared_b.c) runs only when asked for.
 //
 // op(A): (m, k), op(B): (k, n) -> C: (m, n), all row-major. Loop nest per task:
 //   jc over n by NC:   pack op(B)[pc:pc+kc, jc:jc+nc] into Bp (L2-resident)
@@ -155,6 +155,10 @@ static void sgemm_run(const bp_context *ctx, int path, int trans_a, int trans_b,
     }
     double mnk = (double)m * (double)n * (double)k;
     int threads = bp_context_threads(ctx);
+    if (path == BP_GEMM_AUTO && m <= BP_GEMM_SKINNY_M && n > bp_gemm_narrow_width(level) &&
+        bp_sgemm_skinny(level, threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epi)) {
+        return;
+    }
     if (path == BP_GEMM_AUTO && mnk <= BP_GEMM_SMALL_MNK &&
         bp_sgemm_small_simd(level, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
         bp_gemm_epilogue_apply(level, epi, c, ldc, 0, m, 0, n);

@@ -92,6 +92,14 @@ int bp_sgemm_small_simd(int level, int trans_a, int trans_b, long m, long n, lon
                         float alpha, const float *a, long lda, const float *b, long ldb,
                         float beta, float *c, long ldc);
 
+/// The few-rows path (m <= BP_GEMM_SKINNY_M, B not transposed: batch-1 inference): no packing,
+/// each row of C against B read in place, threads over blocks of columns. Returns 0 without
+/// touching C when it does not apply. Applies `epi` itself.
+enum { BP_GEMM_SKINNY_M = 4 };
+int bp_sgemm_skinny(int level, int threads, int trans_a, int trans_b, long m, long n, long k,
+                    float alpha, const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc, const bp_gemm_epilogue *epi);
+
 /// The shared-B schedule for moderate sizes (see gemm_shared_b.c); kc_step as in gemm.c.
 /// Returns 0 without touching C when packed op(B) would be too large.
 int bp_sgemm_shared_b(const bp_gemm_config *cfg, int level, int threads, long kc_step, int trans_a,

@@ -7,8 +7,9 @@ import Testing
 @Suite struct FusedGEMMTests {
     static let levels = Array(Int32(BP_SIMD_PORTABLE.rawValue)...bp_simd_level_supported())
     static let paths = [BP_GEMM_AUTO, BP_GEMM_DIRECT, BP_GEMM_BLOCKED, BP_GEMM_NARROW, BP_GEMM_SHARED_B]
-    // (m, n, k): tiny (direct path), narrow C (10 classes), odd sizes over two KC blocks, k = 1, k = 0.
-    static let shapes = [(3, 5, 7), (33, 10, 64), (67, 70, 400), (64, 17, 1), (5, 9, 0)]
+    // (m, n, k): tiny (direct path), narrow C (10 classes), odd sizes over two KC blocks, k = 1, k = 0,
+    // few rows (the skinny path of batch-1 inference; 4x300x300 runs it on several threads).
+    static let shapes = [(3, 5, 7), (33, 10, 64), (67, 70, 400), (64, 17, 1), (5, 9, 0), (1, 70, 33), (4, 300, 300)]
 
     static func random(_ count: Int, seed: UInt64) -> [Float] {
         var rng = SeededGenerator(seed: seed)
@@ -215,6 +216,30 @@ import Testing
             for n in [9, 10, 15, 16] {
                 for (m, k) in [(1, 5), (7, 130), (13, 1), (37, 64)] {
                     kernels.checkAllPaths(CKernelTests.GemmCase(transA, transB, m, n, k), blockedThreads: [1, 3])
+                }
+            }
+        }
+    }
+}
+
+/// The few-rows path (m <= 4, B not transposed: batch-1 inference) against the reference, and
+/// bit-identical on 1, 2 and 3 threads (column blocks per thread above 262,144 multiply-adds).
+@Suite struct SkinnyGemmTests {
+    @Test func fewRowsMatchTheReferenceOnAnyThreadCount() {
+        for transA in [false, true] {
+            for m in 1...4 {
+                for (n, k) in [(17, 5), (300, 300), (1000, 70), (33, 1)] {
+                    let g = CKernelTests.GemmCase(transA, false, m, n, k)
+                    let want = g.run(CKernelTests.reference)
+                    for level in CKernelTests.levels {
+                        let one = g.run(CKernelTests.backend, level: level, threads: 1)
+                        let result = g.check(one, against: want)
+                        #expect(result.ok, "skinny level \(level) (\(m),\(n),\(k)) transA \(transA) err \(result.worst)")
+                        for threads: Int32 in [2, 3] {
+                            #expect(g.run(CKernelTests.backend, level: level, threads: threads) == one,
+                                    "skinny level \(level) (\(m),\(n),\(k)) differs on \(threads) threads")
+                        }
+                    }
                 }
             }
         }

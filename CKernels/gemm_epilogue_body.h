@@ -12,6 +12,23 @@ static void BP_FN(gemm_epilogue_tile)(const bp_gemm_epilogue *epi, float *c, lon
                                       long i0, long i1, long j0, long j1) {
     long width = j1 - j0;
     if (width <= 0) return;
+    if (ldc == width && (epi->mask_y == NULL || epi->ldy == width)) {
+        // Whole rows of a C without padding: one range of (i1 - i0) * width values, so a narrow C
+        // (the 25-8-2 network's 8 columns) runs in full vectors rather than a masked one per row.
+        float *block = c + i0 * ldc;
+        if (epi->bias != NULL) {
+            for (long i = 0; i < i1 - i0; i++) {
+                for (long j = 0; j < width; j++) block[i * width + j] += epi->bias[j];
+            }
+        }
+        long count = (i1 - i0) * width;
+        if (epi->mask_y != NULL) {
+            BP_FN(activation_backward_range)(epi->activation, epi->mask_y + i0 * epi->ldy, block, block, 0, count);
+        } else if (epi->activation >= 0) {
+            BP_FN(activation_forward_range)(epi->activation, block, block, 0, count);
+        }
+        return;
+    }
     for (long i = i0; i < i1; i++) {
         float *row = c + i * ldc + j0;
         if (epi->bias != NULL) {

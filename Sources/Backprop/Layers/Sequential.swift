@@ -20,7 +20,35 @@ public final class Sequential {
     /// so the same seed gives the same initial weights on any machine.
     public init(_ layers: [any Layer], seed: UInt64 = 0) {
         self.layers = layers
+        fusablePairs = layers.indices.map { index in
+            guard index + 1 < layers.count, let dense = layers[index] as? Dense,
+                  let activation = layers[index + 1] as? ActivationLayer else { return nil }
+            return (dense, activation)
+        }
+        maskablePairs = layers.indices.map { index in
+            guard index >= 1, let dense = layers[index] as? Dense,
+                  let activation = layers[index - 1] as? ActivationLayer else { return nil }
+            return (dense, activation)
+        }
         initialize(seed: seed)
+    }
+
+    /// fusablePairs[i]: layer i and i + 1 when they are a Dense and an activation layer, else
+    /// nil (layers never change, so this is worked out once instead of cast on every step).
+    private let fusablePairs: [(dense: Dense, activation: ActivationLayer)?]
+    /// maskablePairs[i]: layer i and i - 1 when they are a Dense and an activation layer.
+    private let maskablePairs: [(dense: Dense, activation: ActivationLayer)?]
+    /// The last backend seen and its fused interface (nil if it has none): a protocol
+    /// conformance lookup costs about as much as a tiny network's whole step.
+    private weak var lastBackend: AnyObject?
+    private var lastFused: (any FusedGEMMBackend)?
+
+    private func fusedInterface(of backend: any Backend) -> (any FusedGEMMBackend)? {
+        if backend !== lastBackend {
+            lastBackend = backend
+            lastFused = backend as? any FusedGEMMBackend
+        }
+        return lastFused
     }
 
     /// `Sequential(seed: 1) { Dense(2, 4); Tanh(); Dense(4, 1) }`
@@ -73,12 +101,11 @@ public final class Sequential {
     /// On a ``FusedGEMMBackend`` a ``Dense`` layer followed by an activation layer runs as one
     /// fused GEMM (bias and activation applied in its write-back), with the same result.
     public func forward(_ x: Tensor, backend: any Backend) -> Tensor {
-        let fused = backend as? any FusedGEMMBackend
+        let fused = fusedInterface(of: backend)
         var current = x
         var index = 0
         while index < layers.count {
-            if let fused, let dense = layers[index] as? Dense, index + 1 < layers.count,
-               let activation = layers[index + 1] as? ActivationLayer {
+            if let fused, let (dense, activation) = fusablePairs[index] {
                 current = dense.forward(current, fusing: activation, backend: fused)
                 index += 2
             } else {
@@ -96,13 +123,12 @@ public final class Sequential {
     /// step: the dense input gradient's GEMM applies the activation's derivative in its
     /// write-back, with the same result as the two backward calls.
     public func backward(_ outputGrad: Tensor, backend: any Backend) {
-        let fused = backend as? any FusedGEMMBackend
+        let fused = fusedInterface(of: backend)
         var grad = outputGrad
         var index = layers.count - 1
         while index >= 0 {
             // The activation at index - 1 needs its input gradient only when index - 1 > 0.
-            if let fused, index >= 2, let dense = layers[index] as? Dense,
-               let activation = layers[index - 1] as? ActivationLayer,
+            if let fused, index >= 2, let (dense, activation) = maskablePairs[index],
                dense.sawInput(activation.lastOutput) {
                 grad = dense.backward(grad, maskingWith: activation, backend: fused)
                 index -= 2

@@ -10,7 +10,7 @@
 // with a 32 KB L1 the MR x KC panel of A (3/16 of L1) gives KC = 256; half of L2 for the
 // KC x NC block of B gives NC = 256 on a 512 KB L2 (Zen 3; BLIS's Haswell/Zen values) and 512
 // on a 1 MB L2 (Zen 4); 3/8 of L2 for the MC x KC block of A gives MC = 192 or 384. On Zen 4
-// (AVX2 forced, 2 threads) the derived 384/512 beat Zen 3's 192/256 by 2-11% at n = 512..2048.
+// (AVX2 forced, 2 threads) the derived 384/512 beat Zen 3's 192/256 by 2-12% at n = 512..2048.
 enum { AVX2_MR = 6, AVX2_NR = 16 };
 
 __attribute__((target("avx2,fma")))

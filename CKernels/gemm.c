@@ -1,8 +1,8 @@
 // gemm.c: bp_sgemm / bp_sgemm_with: the choice of path, and the BLIS-style blocked driver.
 //
 // Paths, chosen from the sizes and SIMD level only (never the thread count): the direct loops
-// (gemm_small.c, gemm_narrow.c) for tiny problems, the narrow path (gemm_narrow.c) for n <= one
-// vector, else this driver. The shared-B schedule (gemm_shared_b.c) runs only when asked for.
+// (gemm_small.c, gemm_narrow.c) for tiny problems, the few-rows path (gemm_skinny.c) for
+// m <= 4 with an untransposed B, the narrow path (gemm_narrow.c) for n <= 16, else this driver. The shared-B schedule (gemm_shared_b.c) runs only when asked for.
 //
 // op(A): (m, k), op(B): (k, n) -> C: (m, n), all row-major. Loop nest per task:
 //   jc over n by NC:   pack op(B)[pc:pc+kc, jc:jc+nc] into Bp (L2-resident)
@@ -35,6 +35,8 @@ typedef struct {
     long lda, ldb, ldc;
     long kc_step;         // balanced KC, a function of k only
     long parts_m, parts_n;  // thread grid over C
+    int level;
+    const bp_gemm_epilogue *epi;  // applied to each tile after its last KC block (or NULL)
 } gemm_job;
 
 static long min_long(long x, long y) { return x < y ? x : y; }
@@ -54,6 +56,7 @@ static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) 
                        job->trans_a ? job->a + i0 : job->a + i0 * job->lda, job->lda,
                        job->trans_b ? job->b + j0 * job->ldb : job->b + j0, job->ldb,
                        job->beta, job->c + i0 * job->ldc + j0, job->ldc);
+        bp_gemm_epilogue_apply(job->level, job->epi, job->c, job->ldc, i0, i1, j0, j1);
         return;
     }
     for (long jc = j0; jc < j1; jc += cfg->nc) {
@@ -72,6 +75,10 @@ static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) 
                         float *c = job->c + (ic + ir) * job->ldc + jc + jr;
                         cfg->kernel(kc, ap + ir * kc, bp + jr * kc, c, job->ldc,
                                     job->alpha, beta, mr, nr);
+                        if (pc + kc == job->k) {  // the tile is final and still in L1
+                            bp_gemm_epilogue_apply(job->level, job->epi, job->c, job->ldc, ic + ir,
+                                                   ic + ir + mr, jc + jr, jc + jr + nr);
+                        }
                     }
                 }
             }
@@ -119,11 +126,7 @@ static void choose_grid(gemm_job *job, int threads) {
 
 static const bp_gemm_config *config_for_level(int level) {
     int supported = bp_simd_level_supported();
-    switch (level < supported ? level : supported) {
-    case BP_SIMD_AVX512: return bp_gemm_config_avx512();
-    case BP_SIMD_AVX2: return bp_gemm_config_avx2();
-    default: return bp_gemm_config_portable();
-    }
+    return bp_gemm_config_for(level < supported ? level : supported);
 }
 
 /// C = beta C without reading C when beta == 0 (the k == 0 or alpha == 0 case).
@@ -138,35 +141,48 @@ static void scale_c(long m, long n, float beta, float *c, long ldc) {
     }
 }
 
-void bp_sgemm_with(const bp_context *ctx, int path, int trans_a, int trans_b,
-                   long m, long n, long k, float alpha, const float *a, long lda,
-                   const float *b, long ldb, float beta, float *c, long ldc) {
+/// Every path of bp_sgemm_with, with an optional fused write-back `epi`.
+static void sgemm_run(const bp_context *ctx, int path, int trans_a, int trans_b,
+                      long m, long n, long k, float alpha, const float *a, long lda,
+                      const float *b, long ldb, float beta, float *c, long ldc,
+                      const bp_gemm_epilogue *epi) {
     if (m <= 0 || n <= 0) return;
+    int level = bp_context_simd_level(ctx);
     if (k <= 0 || alpha == 0.0f) {
         scale_c(m, n, beta, c, ldc);
+        bp_gemm_epilogue_apply(level, epi, c, ldc, 0, m, 0, n);
         return;
     }
     double mnk = (double)m * (double)n * (double)k;
-    int level = bp_context_simd_level(ctx);
     int threads = bp_context_threads(ctx);
+    if (path == BP_GEMM_AUTO && m <= BP_GEMM_SKINNY_M && n > bp_gemm_narrow_width(level) &&
+        bp_sgemm_skinny(level, threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epi)) {
+        return;
+    }
     if (path == BP_GEMM_AUTO && mnk <= BP_GEMM_SMALL_MNK &&
         bp_sgemm_small_simd(level, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
+        bp_gemm_epilogue_apply(level, epi, c, ldc, 0, m, 0, n);
         return;
     }
     if (path == BP_GEMM_DIRECT || (path == BP_GEMM_AUTO && mnk <= BP_GEMM_SMALL_MNK)) {
         bp_sgemm_small(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        bp_gemm_epilogue_apply(level, epi, c, ldc, 0, m, 0, n);
         return;
     }
     long useful = (long)(2.0 * mnk / BP_GEMM_FLOPS_PER_THREAD);
     if (path == BP_GEMM_AUTO && useful < threads) threads = useful < 1 ? 1 : (int)useful;
     if (path == BP_GEMM_AUTO || path == BP_GEMM_NARROW) {
-        if (bp_sgemm_narrow(level, threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+        if (bp_sgemm_narrow(level, threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                            beta, c, ldc, epi)) {
+            return;
+        }
     }
     gemm_job job = {
         .cfg = config_for_level(level),
         .trans_a = trans_a != 0, .trans_b = trans_b != 0,
         .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
         .a = a, .b = b, .c = c, .lda = lda, .ldb = ldb, .ldc = ldc,
+        .level = level, .epi = epi,
     };
     // Balanced KC blocks (784 -> 2 x 392 rather than 384 + 384 + 16), from k alone.
     long blocks = (k + job.cfg->kc - 1) / job.cfg->kc;
@@ -176,12 +192,36 @@ void bp_sgemm_with(const bp_context *ctx, int path, int trans_a, int trans_b,
     // blocked grid matched or beat it on every MLP shape at batch 32, 128 and 512 (by up to 1.8x
     // at batch 32, where shared-B leaves one thread packing while the other waits).
     if (path == BP_GEMM_SHARED_B &&
-        bp_sgemm_shared_b(job.cfg, threads, job.kc_step, job.trans_a, job.trans_b, m, n, k,
-                          alpha, a, lda, b, ldb, beta, c, ldc)) {
+        bp_sgemm_shared_b(job.cfg, level, threads, job.kc_step, job.trans_a, job.trans_b, m, n, k,
+                          alpha, a, lda, b, ldb, beta, c, ldc, epi)) {
         return;
     }
     choose_grid(&job, threads);
     bp_parallel_for(job.parts_m * job.parts_n, threads, gemm_task, &job);
+}
+
+void bp_sgemm_with(const bp_context *ctx, int path, int trans_a, int trans_b,
+                   long m, long n, long k, float alpha, const float *a, long lda,
+                   const float *b, long ldb, float beta, float *c, long ldc) {
+    sgemm_run(ctx, path, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
+}
+
+void bp_sgemm_bias_activation(const bp_context *ctx, int path, int trans_a, int trans_b,
+                              long m, long n, long k, const float *a, long lda,
+                              const float *b, long ldb, const float *bias, int activation,
+                              float *c, long ldc) {
+    bp_gemm_epilogue epi = {.bias = bias, .activation = activation};
+    int fused = bias != NULL || activation >= 0;
+    sgemm_run(ctx, path, trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc,
+              fused ? &epi : NULL);
+}
+
+void bp_sgemm_activation_backward(const bp_context *ctx, int path, int trans_a, int trans_b,
+                                  long m, long n, long k, const float *a, long lda,
+                                  const float *b, long ldb, int activation, const float *y,
+                                  long ldy, float *c, long ldc) {
+    bp_gemm_epilogue epi = {.activation = activation, .mask_y = y, .ldy = ldy};
+    sgemm_run(ctx, path, trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, &epi);
 }
 
 void bp_sgemm(const bp_context *ctx, int trans_a, int trans_b, long m, long n, long k, float alpha,

@@ -14,7 +14,22 @@
 typedef void (*bp_ukernel_fn)(long kc, const float *ap, const float *bp, float *c, long ldc,
                               float alpha, float beta, long mr, long nr);
 
-/// A microkernel and the block sizes tuned for it.
+/// A microkernel, its register tile and the shares of the caches its blocks are sized to
+/// (each SIMD level's file defines one; the shares were tuned by measurement on Zen 4).
+///   a_panel_l1: the MR x KC micro-panel of packed A, reused across a whole B block -> sets KC.
+///   b_block_l2: the KC x NC packed block of B, streamed micro-panel by micro-panel -> sets NC.
+///   a_block_l2: the MC x KC packed block of A, beside the B block in L2 -> sets MC.
+typedef struct {
+    bp_ukernel_fn kernel;
+    long mr, nr;
+    double a_panel_l1, b_block_l2, a_block_l2;
+} bp_ukernel_info;
+
+const bp_ukernel_info *bp_ukernel_portable(void);
+const bp_ukernel_info *bp_ukernel_avx2(void);
+const bp_ukernel_info *bp_ukernel_avx512(void);
+
+/// A microkernel and the block sizes in use with it on this CPU.
 /// MR x NR: register tile. KC: depth of one packed block (A micro-panel MR x KC stays in L1).
 /// NC: width of a packed B panel (KC x NC stays in L2). MC: rows of a packed A block.
 typedef struct {
@@ -22,9 +37,23 @@ typedef struct {
     long mr, nr, mc, kc, nc;
 } bp_gemm_config;
 
-const bp_gemm_config *bp_gemm_config_portable(void);
-const bp_gemm_config *bp_gemm_config_avx2(void);
-const bp_gemm_config *bp_gemm_config_avx512(void);
+/// The config for a SIMD level (not clamped): that level's microkernel with the block sizes
+/// derived from this CPU's caches (gemm_blocks.c), computed once.
+const bp_gemm_config *bp_gemm_config_for(int level);
+
+/// What a fused GEMM does to each finished tile of C (NULL everywhere below means nothing):
+///   bias (n), added to every row, then `activation` (a bp_activation_t, < 0: none) -- or, when
+///   mask_y is set, C = C * f'(y) for `activation` with y: (m, n), row stride ldy.
+typedef struct {
+    const float *bias;
+    int activation;
+    const float *mask_y;
+    long ldy;
+} bp_gemm_epilogue;
+
+/// Applies `epi` to C[i0:i1, j0:j1] with the vector code of `level` (gemm_epilogue.c).
+void bp_gemm_epilogue_apply(int level, const bp_gemm_epilogue *epi, float *c, long ldc,
+                            long i0, long i1, long j0, long j1);
 
 /// Packs op(A)[i0:i0+mc, p0:p0+kc] into micro-panels of `mr_tile` rows (see bp_ukernel_fn).
 void bp_pack_a(const float *a, long lda, int trans, long i0, long p0, long mc, long kc,
@@ -55,7 +84,7 @@ long bp_gemm_narrow_width(int level);
 /// place. Returns 0 without touching C when it does not apply.
 int bp_sgemm_narrow(int level, int threads, int trans_a, int trans_b, long m, long n, long k,
                     float alpha, const float *a, long lda, const float *b, long ldb,
-                    float beta, float *c, long ldc);
+                    float beta, float *c, long ldc, const bp_gemm_epilogue *epi);
 /// The small-problem path on vectors: the narrow kernel over column blocks of one vector,
 /// single-threaded, with no packing of A (a transposed B is transposed into scratch once).
 /// Returns 0 when there is no vector kernel at `level` (the caller then uses the scalar loops).
@@ -63,10 +92,19 @@ int bp_sgemm_small_simd(int level, int trans_a, int trans_b, long m, long n, lon
                         float alpha, const float *a, long lda, const float *b, long ldb,
                         float beta, float *c, long ldc);
 
+/// The few-rows path (m <= BP_GEMM_SKINNY_M, B not transposed: batch-1 inference): no packing,
+/// each row of C against B read in place, threads over blocks of columns. Returns 0 without
+/// touching C when it does not apply. Applies `epi` itself.
+enum { BP_GEMM_SKINNY_M = 4 };
+int bp_sgemm_skinny(int level, int threads, int trans_a, int trans_b, long m, long n, long k,
+                    float alpha, const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc, const bp_gemm_epilogue *epi);
+
 /// The shared-B schedule for moderate sizes (see gemm_shared_b.c); kc_step as in gemm.c.
 /// Returns 0 without touching C when packed op(B) would be too large.
-int bp_sgemm_shared_b(const bp_gemm_config *cfg, int threads, long kc_step, int trans_a,
+int bp_sgemm_shared_b(const bp_gemm_config *cfg, int level, int threads, long kc_step, int trans_a,
                       int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                      const float *b, long ldb, float beta, float *c, long ldc);
+                      const float *b, long ldb, float beta, float *c, long ldc,
+                      const bp_gemm_epilogue *epi);
 
 #endif  // BP_GEMM_INTERNAL_H

@@ -23,6 +23,8 @@ typedef struct {
     const float *a, *b;
     float *c, *bp;
     long lda, ldb, ldc;
+    int level;
+    const bp_gemm_epilogue *epi;
 } shared_job;
 
 static long min_long(long x, long y) { return x < y ? x : y; }
@@ -52,6 +54,7 @@ static void rows_task(void *ctx, long t) {
         bp_sgemm_small(job->trans_a, job->trans_b, i1 - i0, job->n, job->k, job->alpha,
                        job->trans_a ? job->a + i0 : job->a + i0 * job->lda, job->lda,
                        job->b, job->ldb, job->beta, job->c + i0 * job->ldc, job->ldc);
+        bp_gemm_epilogue_apply(job->level, job->epi, job->c, job->ldc, i0, i1, 0, job->n);
         return;
     }
     for (long pc = 0, q = 0; pc < job->k; pc += job->kc_step, q++) {
@@ -66,14 +69,19 @@ static void rows_task(void *ctx, long t) {
                 long nr = min_long(cfg->nr, job->n - jr);
                 cfg->kernel(kc, ap + ir * kc, block + jr * kc, c_row + jr, job->ldc,
                             job->alpha, beta, mr, nr);
+                if (pc + kc == job->k) {
+                    bp_gemm_epilogue_apply(job->level, job->epi, job->c, job->ldc, i0 + ir,
+                                           i0 + ir + mr, jr, jr + nr);
+                }
             }
         }
     }
 }
 
-int bp_sgemm_shared_b(const bp_gemm_config *cfg, int threads, long kc_step, int trans_a,
+int bp_sgemm_shared_b(const bp_gemm_config *cfg, int level, int threads, long kc_step, int trans_a,
                       int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                      const float *b, long ldb, float beta, float *c, long ldc) {
+                      const float *b, long ldb, float beta, float *c, long ldc,
+                      const bp_gemm_epilogue *epi) {
     long panels = (n + cfg->nr - 1) / cfg->nr;
     long n_pad = panels * cfg->nr;
     if (k * n_pad > BP_SHARED_B_MAX_FLOATS) return 0;
@@ -83,6 +91,7 @@ int bp_sgemm_shared_b(const bp_gemm_config *cfg, int threads, long kc_step, int 
         .cfg = cfg, .trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k,
         .kc_step = kc_step, .n_pad = n_pad, .alpha = alpha, .beta = beta,
         .a = a, .b = b, .c = c, .bp = bp, .lda = lda, .ldb = ldb, .ldc = ldc,
+        .level = level, .epi = epi,
     };
     // Packing a small B costs less than waking the team twice (each fork/join also waits for
     // every worker to be scheduled, which on a busy machine can take a time slice).

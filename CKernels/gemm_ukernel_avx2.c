@@ -6,12 +6,22 @@
 
 #include "gemm_internal.h"
 
-// KC x MR of A (6 KB) in L1; KC x NC of B (256 KB) in L2 (BLIS Haswell uses 6 x 16, KC 256).
-enum { AVX2_MR = 6, AVX2_NR = 16, AVX2_KC = 256, AVX2_NC = 256, AVX2_MC = 192 };
+// The register tile. Block sizes come from the caches (gemm_blocks.c) through the shares below:
+// with a 32 KB L1 the MR x KC panel of A (3/16 of L1) gives KC = 256; half of L2 for the
+// KC x NC block of B gives NC = 256 on a 512 KB L2 (Zen 3; BLIS's Haswell/Zen values) and 512
+// on a 1 MB L2 (Zen 4); 3/8 of L2 for the MC x KC block of A gives MC = 192 or 384. On Zen 4
+// (AVX2 forced, 2 threads) the derived 384/512 beat Zen 3's 192/256 by 2-12% at n = 512..2048.
+enum { AVX2_MR = 6, AVX2_NR = 16 };
 
 __attribute__((target("avx2,fma")))
 static void ukernel_avx2(long kc, const float *restrict ap, const float *restrict bp,
                          float *restrict c, long ldc, float alpha, float beta, long mr, long nr) {
+    // Start fetching the C tile now; it is needed only after the k loop (measured on Zen 4,
+    // AVX2 forced, 1 thread: +3% at n = 1024, +1% at 2048, neutral on the MLP shapes).
+    for (int i = 0; i < (int)mr; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 8), _MM_HINT_T0);
+    }
     __m256 acc[AVX2_MR][2];
     for (int i = 0; i < AVX2_MR; i++) {
         acc[i][0] = _mm256_setzero_ps();
@@ -53,8 +63,8 @@ static void ukernel_avx2(long kc, const float *restrict ap, const float *restric
     bp_gemm_store_edge(tile, AVX2_NR, c, ldc, mr, nr, alpha, beta);
 }
 
-static const bp_gemm_config config = {
-    ukernel_avx2, AVX2_MR, AVX2_NR, AVX2_MC, AVX2_KC, AVX2_NC,
+static const bp_ukernel_info info = {
+    ukernel_avx2, AVX2_MR, AVX2_NR, .a_panel_l1 = 3.0 / 16.0, .b_block_l2 = 0.5, .a_block_l2 = 0.375,
 };
 
-const bp_gemm_config *bp_gemm_config_avx2(void) { return &config; }
+const bp_ukernel_info *bp_ukernel_avx2(void) { return &info; }

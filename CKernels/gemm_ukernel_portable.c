@@ -4,7 +4,9 @@
 // registers and vectorizes the NR loop with the baseline SIMD of the target (SSE2 on x86-64).
 #include "gemm_internal.h"
 
-enum { PORTABLE_MR = 4, PORTABLE_NR = 8, PORTABLE_KC = 256, PORTABLE_NC = 512, PORTABLE_MC = 128 };
+// The register tile; block sizes come from the caches (gemm_blocks.c) through the shares below
+// (32 KB L1, 1 MB L2 -> KC 256, NC 512, MC 128).
+enum { PORTABLE_MR = 4, PORTABLE_NR = 8 };
 
 static void ukernel_portable(long kc, const float *restrict ap, const float *restrict bp,
                              float *restrict c, long ldc, float alpha, float beta, long mr, long nr) {
@@ -21,8 +23,8 @@ static void ukernel_portable(long kc, const float *restrict ap, const float *res
     bp_gemm_store_edge(&acc[0][0], PORTABLE_NR, c, ldc, mr, nr, alpha, beta);
 }
 
-static const bp_gemm_config config = {
-    ukernel_portable, PORTABLE_MR, PORTABLE_NR, PORTABLE_MC, PORTABLE_KC, PORTABLE_NC,
+static const bp_ukernel_info info = {
+    ukernel_portable, PORTABLE_MR, PORTABLE_NR, .a_panel_l1 = 0.125, .b_block_l2 = 0.5, .a_block_l2 = 0.125,
 };
 
-const bp_gemm_config *bp_gemm_config_portable(void) { return &config; }
+const bp_ukernel_info *bp_ukernel_portable(void) { return &info; }

@@ -72,7 +72,7 @@ typedef enum {
     BP_GEMM_AUTO = 0,     // what bp_sgemm does: direct, narrow, shared-B or blocked by size
     BP_GEMM_DIRECT = 1,   // the direct loops: no packing, no threads (also the naive reference)
     BP_GEMM_BLOCKED = 2,  // packing + microkernel, C split into a grid of rectangles
-    BP_GEMM_NARROW = 3,   // n <= 16 (AVX-512) or 8 (AVX2): A in place, Bᵀ packed; else blocked
+    BP_GEMM_NARROW = 3,   // n <= 16 (AVX-512: one vector, AVX2: two): A in place, Bᵀ packed; else blocked
     BP_GEMM_SHARED_B = 4, // all of op(B) packed once, threads own row blocks; else blocked
 } bp_gemm_path_t;
 

@@ -97,6 +97,8 @@ struct BenchCommand: ParsableCommand {
         let backends = try benchBackends(names: names, threads: threads)
         let squareSizes = try parsedSizes()
 
+        // The machine first, so a table is never read against the wrong CPU or SIMD path.
+        say(MachineDescription.current.summary(simd: try SIMDLevel.resolve()))
         for entry in backends {
             let detail = (try? entry.make().detail) ?? ""
             say("backend \(entry.name): \(entry.threads) thread\(entry.threads == 1 ? "" : "s"); \(detail)")

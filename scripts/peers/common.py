@@ -23,6 +23,8 @@ SEED = 20261124
 
 TRAIN_BATCHES = (32, 128, 512)
 INFER_BATCH = 1024
+# Inference batches: throughput at 1024, latency at 1 (one sample per call).
+INFER_BATCHES = (1024, 1)
 
 # (M, N, K, variant): C (M x N) = op(A) op(B), contraction K.
 # NN: A (M, K), B (K, N).  NT: B is stored (N, K).  TN: A is stored (K, M).
@@ -217,8 +219,10 @@ def softmax_record(rows, cols, backend, config, times):
 
 def samples_record(case, batch, samples_per_timing, backend, config, times, **extra):
     """Train/infer record; `times` are seconds for `samples_per_timing` samples."""
+    # latency_us: microseconds per call of `batch` samples (the figure that matters at batch 1).
     rec = record(case, NETWORK, f"batch={batch}", backend, config, times,
-                 samples_per_second=samples_per_timing / times[0], **extra)
+                 samples_per_second=samples_per_timing / times[0],
+                 latency_us=1e6 * times[0] * batch / samples_per_timing, **extra)
     return rec
 
 
@@ -240,7 +244,9 @@ def run_cases(config, only, library, bench_train, bench_infer, bench_gemm, bench
     if "train" in only:
         records += bench_train(config, synthetic_data(config.rows))
     if "infer" in only:
-        records += bench_infer(config, synthetic_data(INFER_BATCH))
+        data = synthetic_data(INFER_BATCH)
+        for batch in INFER_BATCHES:
+            records += bench_infer(config, data, batch)
     if "gemm" in only:
         records += bench_gemm(config)
     if "softmax" in only:

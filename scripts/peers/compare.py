@@ -75,6 +75,15 @@ def human(value, unit):
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
+def cell(value, unit, key):
+    """The throughput, plus microseconds per call for inference (batch / samples per second)."""
+    text = human(value, unit)
+    case, _, shape, _ = key
+    if case == "infer" and unit == "samples/s" and shape.startswith("batch=") and shape[6:].isdigit():
+        text += f" ({1e6 * int(shape[6:]) / value:.0f} us)"
+    return text
+
+
 def build_rows(records, all_backends, stat):
     """{key: {"backprop": [(value, backend)], peer: value, "unit": unit}}."""
     rows = {}
@@ -104,8 +113,8 @@ def format_table(rows, peers):
         backprops = row["backprop"] or [(None, "")]
         for value, backend in backprops:
             cells = [case, variant, shape, str(threads), unit,
-                     f"{human(value, unit)} {backend}" if value is not None else "-"]
-            cells += [human(row[p], unit) if p in row else "-" for p in peers]
+                     f"{cell(value, unit, key)} {backend}" if value is not None else "-"]
+            cells += [cell(row[p], unit, key) if p in row else "-" for p in peers]
             cells += [f"{value / row[p]:.2f}" if value is not None and row.get(p) else "-" for p in peers]
             lines.append(cells)
     widths = [max(len(str(c)) for c in column) for column in zip(header, *lines)]

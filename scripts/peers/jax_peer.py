@@ -68,12 +68,12 @@ def bench_train(config, data):
     return records
 
 
-def bench_infer(config, data):
-    x = jnp.asarray(data[0][: common.INFER_BATCH])
+def bench_infer(config, data, batch):
+    x = jnp.asarray(data[0][:batch])
     params = initial_params()
     infer = jax.jit(lambda p, x: jax.nn.softmax(forward(p, x), axis=1))
     times = common.time_calls(lambda: infer(params, x), config, sync=jax.block_until_ready)
-    return [common.samples_record("infer", common.INFER_BATCH, common.INFER_BATCH, "jax", config, times)]
+    return [common.samples_record("infer", batch, batch, "jax", config, times)]
 
 
 def bench_gemm(config):

@@ -67,11 +67,11 @@ def bench_train(config, data):
     return records
 
 
-def bench_infer(config, data):
-    x = data[0][: common.INFER_BATCH]
+def bench_infer(config, data, batch):
+    x = data[0][:batch]
     params = common.initial_weights()
     times = common.time_calls(lambda: softmax(forward(params, x)[1]), config)
-    return [common.samples_record("infer", common.INFER_BATCH, common.INFER_BATCH, "numpy", config, times)]
+    return [common.samples_record("infer", batch, batch, "numpy", config, times)]
 
 
 def bench_gemm(config):

@@ -53,8 +53,8 @@ def bench_train(config, data):
     return records
 
 
-def bench_infer(config, data):
-    x = torch.from_numpy(data[0][: common.INFER_BATCH])
+def bench_infer(config, data, batch):
+    x = torch.from_numpy(data[0][:batch])
     model = build_model()
 
     def run():
@@ -62,7 +62,7 @@ def bench_infer(config, data):
             return torch.softmax(model(x), dim=1)
 
     times = common.time_calls(run, config)
-    return [common.samples_record("infer", common.INFER_BATCH, common.INFER_BATCH, "torch", config, times)]
+    return [common.samples_record("infer", batch, batch, "torch", config, times)]
 
 
 def bench_gemm(config):

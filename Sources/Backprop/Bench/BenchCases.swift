@@ -117,9 +117,10 @@ public enum BenchCases {
         }
     }
 
-    /// Forward + softmax of 784-256-128-10 at batch 1024.
+    /// Forward + softmax of 784-256-128-10 at batch 1024 (throughput) and batch 1 (latency:
+    /// 1e6 / samples/s is microseconds per call).
     public static func infer() -> [BenchCase] {
-        [inferCase(widths: [784, 256, 128, 10], batch: 1024)]
+        [inferCase(widths: [784, 256, 128, 10], batch: 1024), inferCase(widths: [784, 256, 128, 10], batch: 1)]
     }
 
     // MARK: - Case builders

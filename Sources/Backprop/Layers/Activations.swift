@@ -24,6 +24,17 @@ open class ActivationLayer: Layer {
         return y
     }
 
+    /// The output buffer for (rows, cols), reused from the last call, for a dense layer that
+    /// writes this layer's forward output in its own GEMM (see `Dense.forward(_:fusing:backend:)`).
+    func reuseOutput(rows: Int, cols: Int) -> Tensor {
+        let y = Tensor.reuse(output, rows: rows, cols: cols)
+        output = y
+        return y
+    }
+
+    /// The forward output y of the last call (nil before the first).
+    var lastOutput: Tensor? { output }
+
     open func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
         guard let y = output else { preconditionFailure("\(summary): backward before forward") }
         precondition(dy.count == y.count, "\(summary): gradient shape mismatch")

@@ -61,9 +61,44 @@ open class Dense: Layer {
         return z
     }
 
-    // dz: (batch, outputs) -> dW: (inputs, outputs), db: (1, outputs), dx: (batch, inputs)
-    open func backward(_ dz: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
+    /// The forward pass with the following activation layer fused into the GEMM's write-back:
+    /// y = f(x·W + b), written into `activation`'s output buffer (which its backward reads), so
+    /// C is written once instead of three times. Same result as `forward` then
+    /// `activation.forward` on the same backend.
+    // x: (batch, inputs) -> y: (batch, outputs)
+    func forward(_ x: Tensor, fusing activation: ActivationLayer, backend: any FusedGEMMBackend) -> Tensor {
+        precondition(x.cols == inputs, "\(summary) got input of width \(x.cols)")
+        let y = activation.reuseOutput(rows: x.rows, cols: outputs)
+        input = x
+        backend.gemmBiasActivation(transA: false, transB: false, m: x.rows, n: outputs, k: inputs,
+                                   a: x.data, lda: inputs, b: weight.value.data, ldb: outputs,
+                                   bias: bias.value.data, activation: activation.kind,
+                                   c: y.data, ldc: outputs)
+        return y
+    }
+
+    /// Whether `tensor` is the input this layer saw in its last forward pass.
+    func sawInput(_ tensor: Tensor?) -> Bool { tensor != nil && input === tensor }
+
+    /// `backward` followed by the backward of the activation layer before this one, fused: the
+    /// input gradient's GEMM applies f'(y) (y = this layer's input, the activation's output) in
+    /// its write-back. Returns dL/d(the activation's input); same result as the two calls.
+    // dz: (batch, outputs) -> dW, db; returns dx ⊙ f'(x): (batch, inputs)
+    func backward(_ dz: Tensor, maskingWith activation: ActivationLayer,
+                  backend: any FusedGEMMBackend) -> Tensor {
         guard let x = input else { preconditionFailure("\(summary): backward before forward") }
+        accumulateParameterGradients(dz, input: x, backend: backend)
+        let dx = Tensor.reuse(inputGrad, shape: x.shape)
+        inputGrad = dx
+        backend.gemmActivationBackward(transA: false, transB: true, m: x.rows, n: inputs, k: outputs,
+                                       a: dz.data, lda: outputs, b: weight.value.data, ldb: outputs,
+                                       activation: activation.kind, y: x.data, ldy: inputs,
+                                       c: dx.data, ldc: inputs)
+        return dx
+    }
+
+    // dz: (batch, outputs), x: (batch, inputs) -> dW (+)= xᵀ·dz, db (+)= Σ_rows dz
+    private func accumulateParameterGradients(_ dz: Tensor, input x: Tensor, backend: any Backend) {
         precondition(dz.rows == x.rows && dz.cols == outputs, "\(summary): gradient shape mismatch")
         let batch = x.rows
         // dW (+)= xᵀ·dz: op(A) = xᵀ is (inputs, batch), B = dz is (batch, outputs).
@@ -75,6 +110,13 @@ open class Dense: Layer {
         bias.writeGradient { grad, accumulate in
             backend.sumColumns(dz.data, rows: batch, cols: outputs, into: grad.data, accumulate: accumulate)
         }
+    }
+
+    // dz: (batch, outputs) -> dW: (inputs, outputs), db: (1, outputs), dx: (batch, inputs)
+    open func backward(_ dz: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
+        guard let x = input else { preconditionFailure("\(summary): backward before forward") }
+        accumulateParameterGradients(dz, input: x, backend: backend)
+        let batch = x.rows
         let dx = Tensor.reuse(inputGrad, shape: x.shape)
         inputGrad = dx
         if needsInputGradient {

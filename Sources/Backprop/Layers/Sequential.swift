@@ -28,7 +28,45 @@ public final class Sequential: Layer {
     /// so the same seed gives the same initial weights on any machine.
     public init(_ layers: [any Layer], seed: UInt64 = 0) {
         self.layers = layers
+        fusablePairs = layers.indices.map { index in
+            guard index + 1 < layers.count, let dense = layers[index] as? Dense,
+                  let activation = layers[index + 1] as? ActivationLayer,
+                  Self.fusable(dense, activation) else { return nil }
+            return (dense, activation)
+        }
+        maskablePairs = layers.indices.map { index in
+            guard index >= 1, let dense = layers[index] as? Dense,
+                  let activation = layers[index - 1] as? ActivationLayer,
+                  Self.fusable(dense, activation) else { return nil }
+            return (dense, activation)
+        }
         initialize(seed: seed)
+    }
+
+    /// Only the library's own classes are fused: a subclass may override forward or backward,
+    /// and a fused step would silently skip the override.
+    private static func fusable(_ dense: Dense, _ activation: ActivationLayer) -> Bool {
+        let activationType = ObjectIdentifier(type(of: activation))
+        return type(of: dense) == Dense.self
+            && [ObjectIdentifier(ReLU.self), ObjectIdentifier(Sigmoid.self), ObjectIdentifier(Tanh.self)].contains(activationType)
+    }
+
+    /// fusablePairs[i]: layer i and i + 1 when they are a Dense and an activation layer, else
+    /// nil (layers never change, so this is worked out once instead of cast on every step).
+    private let fusablePairs: [(dense: Dense, activation: ActivationLayer)?]
+    /// maskablePairs[i]: layer i and i - 1 when they are a Dense and an activation layer.
+    private let maskablePairs: [(dense: Dense, activation: ActivationLayer)?]
+    /// The last backend seen and its fused interface (nil if it has none): a protocol
+    /// conformance lookup costs about as much as a tiny network's whole step.
+    private weak var lastBackend: AnyObject?
+    private var lastFused: (any FusedGEMMBackend)?
+
+    private func fusedInterface(of backend: any Backend) -> (any FusedGEMMBackend)? {
+        if backend !== lastBackend {
+            lastBackend = backend
+            lastFused = backend as? any FusedGEMMBackend
+        }
+        return lastFused
     }
 
     /// `Sequential(seed: 1) { Dense(2, 4); Tanh(); Dense(4, 1) }`
@@ -115,22 +153,51 @@ public final class Sequential: Layer {
 
     /// x: [batch] + input shape -> [batch] + output shape. The result is a buffer owned by the
     /// last layer and overwritten by the next call; copy it to keep it.
+    ///
+    /// On a ``FusedGEMMBackend`` a ``Dense`` layer followed by a ``ReLU``, ``Sigmoid`` or
+    /// ``Tanh`` runs as one fused GEMM (bias and activation applied in its write-back), with the
+    /// same result. Subclasses of those layers are never fused, so their overrides always run.
     public func forward(_ x: Tensor, backend: any Backend) -> Tensor {
+        let fused = fusedInterface(of: backend)
         var current = x
-        for layer in layers { current = layer.forward(current, backend: backend) }
+        var index = 0
+        while index < layers.count {
+            if let fused, let (dense, activation) = fusablePairs[index] {
+                current = dense.forward(current, fusing: activation, backend: fused)
+                index += 2
+            } else {
+                current = layers[index].forward(current, backend: backend)
+                index += 1
+            }
+        }
         return current
     }
 
     /// Propagates dL/doutput back through every layer, accumulating parameter gradients.
     /// The first layer's input gradient is skipped: nothing needs it.
+    ///
+    /// On a ``FusedGEMMBackend`` an activation layer followed by a ``Dense`` layer runs as one
+    /// step: the dense input gradient's GEMM applies the activation's derivative in its
+    /// write-back, with the same result as the two backward calls.
     public func backward(_ outputGrad: Tensor, backend: any Backend) {
         _ = backward(outputGrad, backend: backend, needsInputGradient: false)
     }
 
     public func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
+        let fused = fusedInterface(of: backend)
         var grad = dy
-        for (index, layer) in layers.enumerated().reversed() {
-            grad = layer.backward(grad, backend: backend, needsInputGradient: index > 0 || needsInputGradient)
+        var index = layers.count - 1
+        while index >= 0 {
+            // The pair's result is the input gradient of the activation at index - 1, which is
+            // needed when that is not the first layer or the caller asked for it.
+            if let fused, index >= 2 || needsInputGradient, let (dense, activation) = maskablePairs[index],
+               dense.sawInput(activation.lastOutput) {
+                grad = dense.backward(grad, maskingWith: activation, backend: fused)
+                index -= 2
+            } else {
+                grad = layers[index].backward(grad, backend: backend, needsInputGradient: index > 0 || needsInputGradient)
+                index -= 1
+            }
         }
         return grad
     }

@@ -1,10 +1,13 @@
 /// A 2-D convolution over NCHW images (PyTorch's `nn.Conv2d` with square kernels, one stride and
 /// one padding for both axes, no groups or dilation).
 ///
-/// Computed for the whole batch as im2col + one GEMM: the patches become a (C·k·k, N·H'·W')
-/// matrix and z = W·col, with W stored (out, in, k, k) = (out, C·k·k) row-major (PyTorch's
-/// layout); z (out, N, H'·W') is moved to NCHW. Backward: dz = dy moved back, dW (+)= dz·colᵀ,
-/// db (+)= Σ dy, dcol = Wᵀ·dz folded back by col2im.
+/// On a backend whose ``Backend/prefersDirectConvolution`` is true (the `c` backend), a stride-1
+/// convolution runs the backend's direct convolution (``Backend/conv2dForward(_:batch:window:weight:bias:outChannels:y:)``
+/// and its two gradients), with no patch matrix. Otherwise it is computed for the whole batch as
+/// im2col + one GEMM: the patches become a (C·k·k, N·H'·W') matrix and z = W·col, with W stored
+/// (out, in, k, k) = (out, C·k·k) row-major (PyTorch's layout); z (out, N, H'·W') is moved to
+/// NCHW. Backward: dz = dy moved back, dW (+)= dz·colᵀ, db (+)= Σ dy, dcol = Wᵀ·dz folded back
+/// by col2im.
 open class Conv2d: Layer {
     public let inChannels: Int
     public let outChannels: Int
@@ -24,6 +27,7 @@ open class Conv2d: Layer {
     private var output: Tensor?           // y, [N, out, H', W']
     private var columnGrad: Tensor?       // dcol, (C·k·k, N·H'·W')
     private var inputGrad: Tensor?        // dx, [N, in, H, W]
+    private var direct = false            // the last forward ran the direct convolution
 
     /// - Precondition: channels and kernel size positive, stride positive, padding non-negative.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
@@ -84,6 +88,15 @@ open class Conv2d: Layer {
             outputSample = [outChannels, w.outHeight, w.outWidth]
         }
         input = x
+        direct = stride == 1 && backend.prefersDirectConvolution
+        if direct {
+            let y = Tensor.reuse(output, batch: batch, sample: outputSample)
+            output = y
+            // x: [N, in, H, W] -> y: [N, out, H', W'], bias added in the same pass
+            backend.conv2dForward(x.data, batch: batch, window: w, weight: weight.value.data,
+                                  bias: bias?.value.data, outChannels: outChannels, y: y.data)
+            return y
+        }
         let positions = batch * w.outPositions
         let col = Tensor.reuse(columns, rows: w.patchSize, cols: positions)
         columns = col
@@ -107,11 +120,11 @@ open class Conv2d: Layer {
 
     // dy: [N, out, H', W'] -> dW: [out, in, k, k], db: [out], dx: [N, in, H, W]
     open func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
-        guard let x = input, let w = window, let col = columns, let dz = mixed else {
-            preconditionFailure("\(summary): backward before forward")
-        }
+        guard let x = input, let w = window else { preconditionFailure("\(summary): backward before forward") }
         let batch = x.shape[0], positions = batch * w.outPositions
         precondition(dy.count == outChannels * positions, "\(summary): gradient shape mismatch")
+        if direct { return directBackward(dy, x: x, window: w, backend: backend, needsInputGradient: needsInputGradient) }
+        guard let col = columns, let dz = mixed else { preconditionFailure("\(summary): backward before forward") }
         // dy: (N, out, H'·W') -> dz: (out, N·H'·W') (reusing the forward's z buffer)
         backend.swapLeadingAxes(dy.data, a: batch, b: outChannels, inner: w.outPositions, y: dz.data)
         weight.writeGradient { grad, accumulate in
@@ -134,6 +147,26 @@ open class Conv2d: Layer {
                      alpha: 1, a: weight.value.data, lda: w.patchSize, b: dz.data, ldb: positions,
                      beta: 0, c: dcol.data, ldc: positions)
         backend.col2im(dcol.data, batch: batch, window: w, dx: dx.data)
+        return dx
+    }
+
+    // The direct path: dy: [N, out, H', W'] -> dW, db, dx without a patch matrix.
+    private func directBackward(_ dy: Tensor, x: Tensor, window w: Window2d, backend: any Backend,
+                                needsInputGradient: Bool) -> Tensor {
+        let batch = x.shape[0]
+        weight.writeGradient { grad, accumulate in
+            backend.conv2dBackwardWeight(x.data, dy: dy.data, batch: batch, window: w, outChannels: outChannels,
+                                         into: grad.data, accumulate: accumulate)
+        }
+        bias?.writeGradient { grad, accumulate in
+            backend.sumChannels(dy.data, batch: batch, channels: outChannels, spatial: w.outPositions,
+                                into: grad.data, accumulate: accumulate)
+        }
+        let dx = Tensor.reuse(inputGrad, shape: x.shape)
+        inputGrad = dx
+        guard needsInputGradient else { return dx }
+        backend.conv2dBackwardData(dy.data, batch: batch, window: w, weight: weight.value.data,
+                                   outChannels: outChannels, dx: dx.data)
         return dx
     }
 }

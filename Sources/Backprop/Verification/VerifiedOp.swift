@@ -40,6 +40,9 @@ public enum VerifiedOp: String, Sendable, CaseIterable, Codable, CustomStringCon
     case batchNormForward = "batchnorm_forward"
     case batchNormBackward = "batchnorm_backward"
     case multiply = "multiply"
+    case conv2dForward = "conv2d_forward"
+    case conv2dBackwardData = "conv2d_backward_data"
+    case conv2dBackwardWeight = "conv2d_backward_weight"
 
     public var description: String { rawValue }
 

@@ -1,0 +1,125 @@
+// conv_direct_body.h: the vector loops of the direct stride-1 convolution (a body for
+// simd_instantiate.h). Vectors run along a row of the output (ox); masked loads and stores
+// cover the last, partial vector, so every output element goes through the same arithmetic.
+
+// Register tiles: CONV_KB output channels at once (one accumulator vector each) in the
+// correlation; GRAD_KB channels × GRAD_TAPS kernel taps in the weight gradient.
+#if VW == 16
+#define CONV_KB 8
+#define GRAD_KB 4
+#else
+#define CONV_KB 8
+#define GRAD_KB 2
+#endif
+#define GRAD_TAPS 5
+
+// One sample: in: (cin, hp, wp) zero-padded planes -> out: (kout, oh, ow), with oh = hp − kh + 1,
+// ow = wp − kw + 1: out[o, oy, ox] = bias[o] + Σ_{c,i,j} W(o, c, i, j) · in[c, oy + i, ox + j],
+// summed in (c, i, j) order, W(o, c, i, j) = wt->base[o·so + c·sc + i·si + j·sj].
+static void BP_FN(conv_correlate)(const float *in, long cin, long hp, long wp, const bp_conv_weights *wt,
+                                  long kh, long kw, const float *bias, long kout, float *out) {
+    long oh = hp - kh + 1, ow = wp - kw + 1, plane = oh * ow;
+    for (long o0 = 0; o0 < kout; o0 += CONV_KB) {
+        long valid = kout - o0 < CONV_KB ? kout - o0 : CONV_KB;
+        // Lanes past `valid` repeat the last channel (never stored), so the tile is fixed-size.
+        const float *wq[CONV_KB];
+        float b[CONV_KB];
+        for (int q = 0; q < CONV_KB; q++) {
+            long o = o0 + (q < valid ? q : valid - 1);
+            wq[q] = wt->base + o * wt->so;
+            b[q] = bias ? bias[o] : 0.0f;
+        }
+        for (long oy = 0; oy < oh; oy++) {
+            for (long ox = 0; ox < ow; ox += VW) {
+                long lanes = ow - ox < VW ? ow - ox : VW;
+                V acc[CONV_KB];
+                for (int q = 0; q < CONV_KB; q++) acc[q] = VSET1(b[q]);
+                for (long c = 0; c < cin; c++) {
+                    for (long i = 0; i < kh; i++) {
+                        const float *row = in + (c * hp + oy + i) * wp + ox;
+                        long offset = c * wt->sc + i * wt->si;
+                        if (lanes == VW) {
+                            for (long j = 0; j < kw; j++) {
+                                V xv = VLOAD(row + j);
+                                long at = offset + j * wt->sj;
+                                for (int q = 0; q < CONV_KB; q++) acc[q] = VFMA(VSET1(wq[q][at]), xv, acc[q]);
+                            }
+                        } else {
+                            for (long j = 0; j < kw; j++) {
+                                V xv = VLOADN(row + j, lanes, 0.0f);
+                                long at = offset + j * wt->sj;
+                                for (int q = 0; q < CONV_KB; q++) acc[q] = VFMA(VSET1(wq[q][at]), xv, acc[q]);
+                            }
+                        }
+                    }
+                }
+                float *dst = out + o0 * plane + oy * ow + ox;
+                for (int q = 0; q < CONV_KB; q++) {
+                    if (q >= valid) break;
+                    if (lanes == VW) VSTORE(dst + q * plane, acc[q]);
+                    else VSTOREN(dst + q * plane, acc[q], lanes);
+                }
+            }
+        }
+    }
+}
+
+// The weight gradient of output channels o0 ..< o0 + GRAD_KB (clamped to kout) and taps
+// t0 ..< t0 + GRAD_TAPS (clamped to kh·kw) of input channel c, over every sample:
+// sums[q·GRAD_TAPS + t] = Σ_{n, oy, ox} dy[n, o0 + q, oy, ox] · in_n[c, oy + i_t, ox + j_t],
+// where in_n is sample n's padded input, produced by `plane_of`.
+static void BP_FN(conv_weight_tile)(const bp_conv_grad_job *job, long o0, long c, long t0, float *scratch,
+                                    float *sums) {
+    long kout = job->kout, taps = job->kh * job->kw;
+    long oh = job->oh, ow = job->ow, plane = oh * ow;
+    long valid_o = kout - o0 < GRAD_KB ? kout - o0 : GRAD_KB;
+    long valid_t = taps - t0 < GRAD_TAPS ? taps - t0 : GRAD_TAPS;
+    long tap_offset[GRAD_TAPS];
+    for (int t = 0; t < GRAD_TAPS; t++) {
+        long tap = t0 + (t < valid_t ? t : valid_t - 1);
+        tap_offset[t] = (tap / job->kw) * job->wp + tap % job->kw;
+    }
+    V acc[GRAD_KB][GRAD_TAPS];
+    for (int q = 0; q < GRAD_KB; q++)
+        for (int t = 0; t < GRAD_TAPS; t++) acc[q][t] = VSET1(0.0f);
+    for (long n = 0; n < job->batch; n++) {
+        const float *in = bp_conv_padded_plane(job, n, c, scratch);
+        const float *dyq[GRAD_KB];
+        for (int q = 0; q < GRAD_KB; q++) {
+            long o = o0 + (q < valid_o ? q : valid_o - 1);
+            dyq[q] = job->dy + (n * kout + o) * plane;
+        }
+        for (long oy = 0; oy < oh; oy++) {
+            const float *row = in + oy * job->wp;
+            for (long ox = 0; ox < ow; ox += VW) {
+                long lanes = ow - ox < VW ? ow - ox : VW;
+                V g[GRAD_KB];
+                if (lanes == VW) {
+                    for (int q = 0; q < GRAD_KB; q++) g[q] = VLOAD(dyq[q] + oy * ow + ox);
+                    for (int t = 0; t < GRAD_TAPS; t++) {
+                        V xv = VLOAD(row + ox + tap_offset[t]);
+                        for (int q = 0; q < GRAD_KB; q++) acc[q][t] = VFMA(g[q], xv, acc[q][t]);
+                    }
+                } else {
+                    for (int q = 0; q < GRAD_KB; q++) g[q] = VLOADN(dyq[q] + oy * ow + ox, lanes, 0.0f);
+                    for (int t = 0; t < GRAD_TAPS; t++) {
+                        V xv = VLOADN(row + ox + tap_offset[t], lanes, 0.0f);
+                        for (int q = 0; q < GRAD_KB; q++) acc[q][t] = VFMA(g[q], xv, acc[q][t]);
+                    }
+                }
+            }
+        }
+    }
+    for (int q = 0; q < GRAD_KB; q++)
+        for (int t = 0; t < GRAD_TAPS; t++) sums[q * GRAD_TAPS + t] = VHSUM(acc[q][t]);
+}
+
+// The tile sizes of this level, so the dispatching file can cut tasks.
+static void BP_FN(conv_weight_tile_size)(long *kb, long *taps) {
+    *kb = GRAD_KB;
+    *taps = GRAD_TAPS;
+}
+
+#undef CONV_KB
+#undef GRAD_KB
+#undef GRAD_TAPS

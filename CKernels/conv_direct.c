@@ -196,14 +196,15 @@ void bp_conv2d_backward_data(const bp_context *ctx, const float *dy, long batch,
 
 struct weight_job {
     bp_conv_grad_job grad;
-    void (*tile)(const bp_conv_grad_job *, long, long, long, float *, float *);
+    void (*tile)(const bp_conv_grad_job *, long, long, long, float *, float *, float *);
     const bp_window2d *w;
-    float *dweight;
+    float *dweight, *dbias;
     long kb, tap_block, o_blocks, t_blocks;
-    int accumulate;
+    int accumulate, accumulate_bias;
 };
 
-// Task = (output channel block, input channel, tap block): its elements of dweight.
+// Task = (output channel block, input channel, tap block): its elements of dweight; the task of
+// input channel 0 and tap block 0 also sums its channels' bias gradient.
 static void weight_task(void *data, long task) {
     const struct weight_job *job = data;
     const bp_conv_grad_job *g = &job->grad;
@@ -212,8 +213,13 @@ static void weight_task(void *data, long task) {
     long o0 = ob * job->kb, t0 = tb * job->tap_block, taps = g->kh * g->kw;
     float *scratch = g->padding > 0 ? bp_thread_scratch(2, (size_t)(g->hp * g->wp)) : NULL;
     if (g->padding > 0 && scratch == NULL) return;
-    float sums[64];
-    job->tile(g, o0, c, t0, scratch, sums);
+    float sums[64], bias_sums[16];
+    int with_bias = job->dbias != NULL && c == 0 && tb == 0;
+    job->tile(g, o0, c, t0, scratch, sums, with_bias ? bias_sums : NULL);
+    for (long q = 0; with_bias && q < job->kb && o0 + q < g->kout; q++) {
+        float *dst = job->dbias + o0 + q;
+        *dst = job->accumulate_bias ? *dst + bias_sums[q] : bias_sums[q];
+    }
     for (long q = 0; q < job->kb && o0 + q < g->kout; q++) {
         for (long t = 0; t < job->tap_block && t0 + t < taps; t++) {
             float *dst = job->dweight + ((o0 + q) * g->channels + c) * taps + t0 + t;
@@ -229,6 +235,14 @@ static void weight_strided_task(void *data, long o) {
     const bp_conv_grad_job *g = &job->grad;
     const bp_window2d *w = job->w;
     long taps = g->kh * g->kw;
+    if (job->dbias) {
+        float sum = 0;
+        for (long n = 0; n < g->batch; n++) {
+            const float *dy = g->dy + (n * g->kout + o) * g->oh * g->ow;
+            for (long s = 0; s < g->oh * g->ow; s++) sum += dy[s];
+        }
+        job->dbias[o] = job->accumulate_bias ? job->dbias[o] + sum : sum;
+    }
     for (long c = 0; c < g->channels; c++) {
         for (long i = 0; i < g->kh; i++) {
             for (long j = 0; j < g->kw; j++) {
@@ -253,18 +267,21 @@ static void weight_strided_task(void *data, long o) {
 }
 
 void bp_conv2d_backward_weight(const bp_context *ctx, const float *x, const float *dy, long batch,
-                               const bp_window2d *w, long out_channels, float *dweight, int accumulate) {
+                               const bp_window2d *w, long out_channels, float *dweight, int accumulate,
+                               float *dbias, int accumulate_bias) {
     long taps = w->kernel_h * w->kernel_w, count = out_channels * w->channels * taps;
     if (out_channels <= 0 || count <= 0) return;
     if (batch <= 0) {
         if (!accumulate) memset(dweight, 0, (size_t)count * sizeof(float));
+        if (dbias && !accumulate_bias) memset(dbias, 0, (size_t)out_channels * sizeof(float));
         return;
     }
     int level = bp_context_simd_level(ctx);
     struct weight_job job = {
         .grad = {x, dy, batch, w->channels, w->height, w->width, w->padding, w->kernel_h, w->kernel_w,
                  out_channels, conv_out_h(w), conv_out_w(w), w->height + 2 * w->padding, w->width + 2 * w->padding},
-        .tile = BP_DISPATCH(level, conv_weight_tile), .w = w, .dweight = dweight, .accumulate = accumulate};
+        .tile = BP_DISPATCH(level, conv_weight_tile), .w = w, .dweight = dweight, .dbias = dbias,
+        .accumulate = accumulate, .accumulate_bias = accumulate_bias};
     BP_DISPATCH(level, conv_weight_tile_size)(&job.kb, &job.tap_block);
     job.o_blocks = (out_channels + job.kb - 1) / job.kb;
     job.t_blocks = (taps + job.tap_block - 1) / job.tap_block;

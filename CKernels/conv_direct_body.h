@@ -67,9 +67,10 @@ static void BP_FN(conv_correlate)(const float *in, long cin, long hp, long wp, c
 // The weight gradient of output channels o0 ..< o0 + GRAD_KB (clamped to kout) and taps
 // t0 ..< t0 + GRAD_TAPS (clamped to kh·kw) of input channel c, over every sample:
 // sums[q·GRAD_TAPS + t] = Σ_{n, oy, ox} dy[n, o0 + q, oy, ox] · in_n[c, oy + i_t, ox + j_t],
-// where in_n is sample n's padded input, produced by `plane_of`.
+// where in_n is sample n's padded input (bp_conv_padded_plane); with `bias_sums`,
+// also bias_sums[q] = Σ_{n, oy, ox} dy[n, o0 + q, oy, ox].
 static void BP_FN(conv_weight_tile)(const bp_conv_grad_job *job, long o0, long c, long t0, float *scratch,
-                                    float *sums) {
+                                    float *sums, float *bias_sums) {
     long kout = job->kout, taps = job->kh * job->kw;
     long oh = job->oh, ow = job->ow, plane = oh * ow;
     long valid_o = kout - o0 < GRAD_KB ? kout - o0 : GRAD_KB;
@@ -79,9 +80,11 @@ static void BP_FN(conv_weight_tile)(const bp_conv_grad_job *job, long o0, long c
         long tap = t0 + (t < valid_t ? t : valid_t - 1);
         tap_offset[t] = (tap / job->kw) * job->wp + tap % job->kw;
     }
-    V acc[GRAD_KB][GRAD_TAPS];
-    for (int q = 0; q < GRAD_KB; q++)
+    V acc[GRAD_KB][GRAD_TAPS], bias_acc[GRAD_KB];
+    for (int q = 0; q < GRAD_KB; q++) {
+        bias_acc[q] = VSET1(0.0f);
         for (int t = 0; t < GRAD_TAPS; t++) acc[q][t] = VSET1(0.0f);
+    }
     for (long n = 0; n < job->batch; n++) {
         const float *in = bp_conv_padded_plane(job, n, c, scratch);
         const float *dyq[GRAD_KB];
@@ -96,12 +99,16 @@ static void BP_FN(conv_weight_tile)(const bp_conv_grad_job *job, long o0, long c
                 V g[GRAD_KB];
                 if (lanes == VW) {
                     for (int q = 0; q < GRAD_KB; q++) g[q] = VLOAD(dyq[q] + oy * ow + ox);
+                    if (bias_sums)
+                        for (int q = 0; q < GRAD_KB; q++) bias_acc[q] = VADD(bias_acc[q], g[q]);
                     for (int t = 0; t < GRAD_TAPS; t++) {
                         V xv = VLOAD(row + ox + tap_offset[t]);
                         for (int q = 0; q < GRAD_KB; q++) acc[q][t] = VFMA(g[q], xv, acc[q][t]);
                     }
                 } else {
                     for (int q = 0; q < GRAD_KB; q++) g[q] = VLOADN(dyq[q] + oy * ow + ox, lanes, 0.0f);
+                    if (bias_sums)
+                        for (int q = 0; q < GRAD_KB; q++) bias_acc[q] = VADD(bias_acc[q], g[q]);
                     for (int t = 0; t < GRAD_TAPS; t++) {
                         V xv = VLOADN(row + ox + tap_offset[t], lanes, 0.0f);
                         for (int q = 0; q < GRAD_KB; q++) acc[q][t] = VFMA(g[q], xv, acc[q][t]);
@@ -110,8 +117,10 @@ static void BP_FN(conv_weight_tile)(const bp_conv_grad_job *job, long o0, long c
             }
         }
     }
-    for (int q = 0; q < GRAD_KB; q++)
+    for (int q = 0; q < GRAD_KB; q++) {
         for (int t = 0; t < GRAD_TAPS; t++) sums[q * GRAD_TAPS + t] = VHSUM(acc[q][t]);
+        if (bias_sums) bias_sums[q] = VHSUM(bias_acc[q]);
+    }
 }
 
 // The tile sizes of this level, so the dispatching file can cut tasks.

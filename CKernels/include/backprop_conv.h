@@ -26,11 +26,14 @@ void bp_conv2d_backward_data(const bp_context *ctx, const float *dy, long batch,
                              const float *weight, long out_channels, float *dx);
 
 /// x: (N, C, H, W), dy: (N, K, outH, outW) -> dweight: (K, C, kh, kw),
-/// dweight[k, c, i, j] (+)= Σ_{n, oy, ox} dy[n, k, oy, ox] · x[n, c, oy·s + i − p, ox·s + j − p].
+/// dweight[k, c, i, j] (+)= Σ_{n, oy, ox} dy[n, k, oy, ox] · x[n, c, oy·s + i − p, ox·s + j − p],
+/// and, when dbias is not NULL, dbias[k] (+)= Σ_{n, oy, ox} dy[n, k, oy, ox] (the bias gradient,
+/// summed while dy is in registers); each adds when its accumulate flag is set, else overwrites.
 /// Each element is summed by one task in a fixed order, so the result does not depend on the
 /// thread count.
 void bp_conv2d_backward_weight(const bp_context *ctx, const float *x, const float *dy, long batch,
-                               const bp_window2d *w, long out_channels, float *dweight, int accumulate);
+                               const bp_window2d *w, long out_channels, float *dweight, int accumulate,
+                               float *dbias, int accumulate_bias);
 
 #ifdef __cplusplus
 }

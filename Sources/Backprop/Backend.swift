@@ -209,11 +209,13 @@ public protocol Backend: AnyObject, Sendable {
         outChannels: Int, dx: UnsafeMutablePointer<Float>)
 
     /// The weight gradient: x: (N, C, H, W), dy: (N, K, outH, outW) -> dweight: (K, C, kh, kw),
-    /// dweight[k, c, i, j] (+)= Σ_{n, oy, ox} dy[n, k, oy, ox] · x[n, c, oy·s + i − p, ox·s + j − p];
-    /// with `accumulate` the sum is added to dweight, else it overwrites it.
+    /// dweight[k, c, i, j] (+)= Σ_{n, oy, ox} dy[n, k, oy, ox] · x[n, c, oy·s + i − p, ox·s + j − p],
+    /// and, when `dbias` is given, the bias gradient dbias[k] (+)= Σ_{n, oy, ox} dy[n, k, oy, ox].
+    /// Each is added with its `accumulate` flag set, else overwritten.
     func conv2dBackwardWeight(
         _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, window: Window2d,
-        outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool)
+        outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool,
+        bias dbias: UnsafeMutablePointer<Float>?, accumulateBias: Bool)
 
     /// y[i] = a[i] · b[i]; `y` may be `a` or `b`.
     func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int)

@@ -23,12 +23,16 @@ extension CBackend {
         withContext { bp_conv2d_backward_data($0, dy, batch, &w, weight, outChannels, dx) }
     }
 
-    // x: (N, C, H, W), dy: (N, K, outH, outW) -> dweight: (K, C, kh, kw)
+    // x: (N, C, H, W), dy: (N, K, outH, outW) -> dweight: (K, C, kh, kw), dbias: (K)
     public func conv2dBackwardWeight(
         _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, window: Window2d,
-        outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool
+        outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool,
+        bias dbias: UnsafeMutablePointer<Float>?, accumulateBias: Bool
     ) {
         var w = window.kernelWindow
-        withContext { bp_conv2d_backward_weight($0, x, dy, batch, &w, outChannels, dweight, accumulate ? 1 : 0) }
+        withContext {
+            bp_conv2d_backward_weight($0, x, dy, batch, &w, outChannels, dweight, accumulate ? 1 : 0,
+                                      dbias, accumulateBias ? 1 : 0)
+        }
     }
 }

@@ -311,9 +311,10 @@ extension OpenBLASBackend {
 
     public func conv2dBackwardWeight(
         _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, window: Window2d,
-        outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool
+        outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool,
+        bias dbias: UnsafeMutablePointer<Float>?, accumulateBias: Bool
     ) {
         elementwise.conv2dBackwardWeight(x, dy: dy, batch: batch, window: window, outChannels: outChannels,
-                                         into: dweight, accumulate: accumulate)
+                                         into: dweight, accumulate: accumulate, bias: dbias, accumulateBias: accumulateBias)
     }
 }

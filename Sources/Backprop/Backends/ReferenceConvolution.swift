@@ -71,10 +71,19 @@ extension Backend {
     // x: (N, C, H, W), dy: (N, K, outH, outW) -> dweight: (K, C, kh, kw)
     public func conv2dBackwardWeight(
         _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, window w: Window2d,
-        outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool
+        outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool,
+        bias dbias: UnsafeMutablePointer<Float>?, accumulateBias: Bool
     ) {
         let outH = w.outHeight, outW = w.outWidth, kh = w.kernelHeight, kw = w.kernelWidth
         for o in 0..<outChannels {
+            if let dbias {
+                var sum: Float = 0
+                for n in 0..<batch {
+                    let grad = dy + (n * outChannels + o) * outH * outW
+                    for s in 0..<outH * outW { sum += grad[s] }
+                }
+                dbias[o] = accumulateBias ? dbias[o] + sum : sum
+            }
             for c in 0..<w.channels {
                 for i in 0..<kh {
                     for j in 0..<kw {

@@ -81,14 +81,14 @@ public enum BenchCases {
         }
     }
 
-    /// LeNet-5's training step split by layer: one case per layer and direction, each timing
+    /// LeNet-5's training step (``lenetTrainCase(batch:data:)``), then the step split by layer: one case per layer and direction, each timing
     /// that layer's forward (or backward) alone at batch `batch` on 1×28×28 random images, after
     /// one full forward and backward in setup. Layers run one by one, so Dense → ReLU pairs are
     /// not fused here as they are in a training step. Variant `lenet-layer`, shape
     /// `INDEX NAME forward|backward`; the figure is batch / seconds (samples/s).
     public static func lenetLayers(batch: Int = 64) -> [BenchCase] {
         guard let model = try? Architecture.build("lenet", seed: 1, inputShape: [1, 28, 28]) else { return [] }
-        return model.layers.indices.flatMap { index in
+        return [lenetTrainCase(batch: batch, data: SyntheticData())] + model.layers.indices.flatMap { index in
             [false, true].map { backward in
                 lenetLayerCase(index: index, name: layerKindName(model.layers[index]), batch: batch, backward: backward)
             }

@@ -154,13 +154,18 @@ open class Conv2d: Layer {
     private func directBackward(_ dy: Tensor, x: Tensor, window w: Window2d, backend: any Backend,
                                 needsInputGradient: Bool) -> Tensor {
         let batch = x.shape[0]
+        // dW and db in one pass over dy
         weight.writeGradient { grad, accumulate in
-            backend.conv2dBackwardWeight(x.data, dy: dy.data, batch: batch, window: w, outChannels: outChannels,
-                                         into: grad.data, accumulate: accumulate)
-        }
-        bias?.writeGradient { grad, accumulate in
-            backend.sumChannels(dy.data, batch: batch, channels: outChannels, spatial: w.outPositions,
-                                into: grad.data, accumulate: accumulate)
+            if let bias {
+                bias.writeGradient { biasGrad, accumulateBias in
+                    backend.conv2dBackwardWeight(x.data, dy: dy.data, batch: batch, window: w, outChannels: outChannels,
+                                                 into: grad.data, accumulate: accumulate,
+                                                 bias: biasGrad.data, accumulateBias: accumulateBias)
+                }
+            } else {
+                backend.conv2dBackwardWeight(x.data, dy: dy.data, batch: batch, window: w, outChannels: outChannels,
+                                             into: grad.data, accumulate: accumulate, bias: nil, accumulateBias: false)
+            }
         }
         let dx = Tensor.reuse(inputGrad, shape: x.shape)
         inputGrad = dx

@@ -52,15 +52,21 @@ extension VerificationRun {
                     scale: dy.maxMagnitude * weight.maxMagnitude, meter: &data)
             data.finishCase(label)
 
-            for accumulate in [false, true] {
+            // dW and db: overwrite both, accumulate both, and dW alone (no bias).
+            for (accumulate, withBiasGrad) in [(false, true), (true, true), (false, false)] {
                 let wantW = Scratch(copying: weight), gotW = Scratch(copying: weight)
+                let wantB = Scratch(copying: bias), gotB = Scratch(copying: bias)
                 reference.conv2dBackwardWeight(x.pointer, dy: dy.pointer, batch: batch, window: w, outChannels: k,
-                                               into: wantW.pointer, accumulate: accumulate)
+                                               into: wantW.pointer, accumulate: accumulate,
+                                               bias: withBiasGrad ? wantB.pointer : nil, accumulateBias: accumulate)
                 backend.conv2dBackwardWeight(x.pointer, dy: dy.pointer, batch: batch, window: w, outChannels: k,
-                                             into: gotW.pointer, accumulate: accumulate)
+                                             into: gotW.pointer, accumulate: accumulate,
+                                             bias: withBiasGrad ? gotB.pointer : nil, accumulateBias: accumulate)
                 compare(gotW, wantW, terms: batch * w.outPositions,
                         scale: x.maxMagnitude * dy.maxMagnitude + (accumulate ? weight.maxMagnitude : 0), meter: &weights)
-                weights.finishCase(label + (accumulate ? " accumulate" : ""))
+                compare(gotB, wantB, terms: batch * w.outPositions,
+                        scale: dy.maxMagnitude + (accumulate ? bias.maxMagnitude : 0), meter: &weights)
+                weights.finishCase(label + (accumulate ? " accumulate" : "") + (withBiasGrad ? " with bias" : ""))
             }
         }
         store(forward, for: .conv2dForward)

@@ -2,13 +2,11 @@
 // simd_instantiate.h). Vectors run along a row of the output (ox); masked loads and stores
 // cover the last, partial vector, so every output element goes through the same arithmetic.
 
-// Register tiles: CONV_KB output channels at once (one accumulator vector each) in the
-// correlation; GRAD_KB channels × GRAD_TAPS kernel taps in the weight gradient.
+// Register tiles of the weight gradient: GRAD_KB channels × GRAD_TAPS kernel taps (20 of the 32
+// zmm registers on AVX-512, 10 of the 16 ymm on AVX2).
 #if VW == 16
-#define CONV_KB 8
 #define GRAD_KB 4
 #else
-#define CONV_KB 8
 #define GRAD_KB 2
 #endif
 #define GRAD_TAPS 5
@@ -16,51 +14,85 @@
 // One sample: in: (cin, hp, wp) zero-padded planes -> out: (kout, oh, ow), with oh = hp − kh + 1,
 // ow = wp − kw + 1: out[o, oy, ox] = bias[o] + Σ_{c,i,j} W(o, c, i, j) · in[c, oy + i, ox + j],
 // summed in (c, i, j) order, W(o, c, i, j) = wt->base[o·so + c·sc + i·si + j·sj].
+// A register tile is KB output channels × R output rows of one vector each; channels past kout
+// repeat the last channel and rows past oh the last row (computed, never stored), so the tile
+// is fixed-size. CONV_TILE defines one such kernel.
+#define CONV_TILE(NAME, KB, R)                                                                          \
+static void BP_FN(NAME)(const float *in, long cin, long hp, long wp, const bp_conv_weights *wt,        \
+                        long kh, long kw, const float *bias, long kout, float *out) {                  \
+    long oh = hp - kh + 1, ow = wp - kw + 1, plane = oh * ow;                                           \
+    for (long o0 = 0; o0 < kout; o0 += KB) {                                                            \
+        long valid = kout - o0 < KB ? kout - o0 : KB;                                                   \
+        const float *wq[KB];                                                                            \
+        float b[KB];                                                                                    \
+        for (int q = 0; q < KB; q++) {                                                                  \
+            long o = o0 + (q < valid ? q : valid - 1);                                                  \
+            wq[q] = wt->base + o * wt->so;                                                              \
+            b[q] = bias ? bias[o] : 0.0f;                                                               \
+        }                                                                                               \
+        for (long oy0 = 0; oy0 < oh; oy0 += R) {                                                        \
+            long rows = oh - oy0 < R ? oh - oy0 : R;                                                    \
+            for (long ox = 0; ox < ow; ox += VW) {                                                      \
+                long lanes = ow - ox < VW ? ow - ox : VW;                                               \
+                V acc[KB][R];                                                                           \
+                for (int q = 0; q < KB; q++)                                                            \
+                    for (int r = 0; r < R; r++) acc[q][r] = VSET1(b[q]);                                \
+                for (long c = 0; c < cin; c++) {                                                        \
+                    for (long i = 0; i < kh; i++) {                                                     \
+                        const float *row[R];                                                            \
+                        for (int r = 0; r < R; r++)                                                     \
+                            row[r] = in + (c * hp + oy0 + (r < rows ? r : rows - 1) + i) * wp + ox;     \
+                        long offset = c * wt->sc + i * wt->si;                                          \
+                        for (long j = 0; j < kw; j++) {                                                 \
+                            V xv[R];                                                                    \
+                            if (lanes == VW) {                                                          \
+                                for (int r = 0; r < R; r++) xv[r] = VLOAD(row[r] + j);                  \
+                            } else {                                                                    \
+                                for (int r = 0; r < R; r++) xv[r] = VLOADN(row[r] + j, lanes, 0.0f);    \
+                            }                                                                           \
+                            long at = offset + j * wt->sj;                                              \
+                            for (int q = 0; q < KB; q++) {                                              \
+                                V wv = VSET1(wq[q][at]);                                                \
+                                for (int r = 0; r < R; r++) acc[q][r] = VFMA(wv, xv[r], acc[q][r]);     \
+                            }                                                                           \
+                        }                                                                               \
+                    }                                                                                   \
+                }                                                                                       \
+                for (int q = 0; q < KB && q < valid; q++) {                                             \
+                    for (int r = 0; r < R && r < rows; r++) {                                           \
+                        float *dst = out + (o0 + q) * plane + (oy0 + r) * ow + ox;                      \
+                        if (lanes == VW) VSTORE(dst, acc[q][r]);                                        \
+                        else VSTOREN(dst, acc[q][r], lanes);                                            \
+                    }                                                                                   \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+    }                                                                                                   \
+}
+
+CONV_TILE(conv_correlate_8x1, 8, 1)
+CONV_TILE(conv_correlate_6x1, 6, 1)
+CONV_TILE(conv_correlate_4x2, 4, 2)
+CONV_TILE(conv_correlate_2x4, 2, 4)
+CONV_TILE(conv_correlate_1x8, 1, 8)
+#undef CONV_TILE
+
+// The tile that wastes the fewest channel slots for kout (the wider one on ties): 16 -> 8×1,
+// 6 -> 6×1, 1 -> 1×8 (eight output rows at once instead of seven idle channels).
 static void BP_FN(conv_correlate)(const float *in, long cin, long hp, long wp, const bp_conv_weights *wt,
                                   long kh, long kw, const float *bias, long kout, float *out) {
-    long oh = hp - kh + 1, ow = wp - kw + 1, plane = oh * ow;
-    for (long o0 = 0; o0 < kout; o0 += CONV_KB) {
-        long valid = kout - o0 < CONV_KB ? kout - o0 : CONV_KB;
-        // Lanes past `valid` repeat the last channel (never stored), so the tile is fixed-size.
-        const float *wq[CONV_KB];
-        float b[CONV_KB];
-        for (int q = 0; q < CONV_KB; q++) {
-            long o = o0 + (q < valid ? q : valid - 1);
-            wq[q] = wt->base + o * wt->so;
-            b[q] = bias ? bias[o] : 0.0f;
-        }
-        for (long oy = 0; oy < oh; oy++) {
-            for (long ox = 0; ox < ow; ox += VW) {
-                long lanes = ow - ox < VW ? ow - ox : VW;
-                V acc[CONV_KB];
-                for (int q = 0; q < CONV_KB; q++) acc[q] = VSET1(b[q]);
-                for (long c = 0; c < cin; c++) {
-                    for (long i = 0; i < kh; i++) {
-                        const float *row = in + (c * hp + oy + i) * wp + ox;
-                        long offset = c * wt->sc + i * wt->si;
-                        if (lanes == VW) {
-                            for (long j = 0; j < kw; j++) {
-                                V xv = VLOAD(row + j);
-                                long at = offset + j * wt->sj;
-                                for (int q = 0; q < CONV_KB; q++) acc[q] = VFMA(VSET1(wq[q][at]), xv, acc[q]);
-                            }
-                        } else {
-                            for (long j = 0; j < kw; j++) {
-                                V xv = VLOADN(row + j, lanes, 0.0f);
-                                long at = offset + j * wt->sj;
-                                for (int q = 0; q < CONV_KB; q++) acc[q] = VFMA(VSET1(wq[q][at]), xv, acc[q]);
-                            }
-                        }
-                    }
-                }
-                float *dst = out + o0 * plane + oy * ow + ox;
-                for (int q = 0; q < CONV_KB; q++) {
-                    if (q >= valid) break;
-                    if (lanes == VW) VSTORE(dst + q * plane, acc[q]);
-                    else VSTOREN(dst + q * plane, acc[q], lanes);
-                }
-            }
-        }
+    static const long widths[] = {8, 6, 4, 2, 1};
+    long best = 0, best_waste = -1;
+    for (long t = 0; t < 5; t++) {
+        long waste = (kout + widths[t] - 1) / widths[t] * widths[t] - kout;
+        if (best_waste < 0 || waste < best_waste) { best = t; best_waste = waste; }
+    }
+    switch (widths[best]) {
+    case 8: BP_FN(conv_correlate_8x1)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
+    case 6: BP_FN(conv_correlate_6x1)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
+    case 4: BP_FN(conv_correlate_4x2)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
+    case 2: BP_FN(conv_correlate_2x4)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
+    default: BP_FN(conv_correlate_1x8)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
     }
 }
 
@@ -129,6 +161,5 @@ static void BP_FN(conv_weight_tile_size)(long *kb, long *taps) {
     *taps = GRAD_TAPS;
 }
 
-#undef CONV_KB
 #undef GRAD_KB
 #undef GRAD_TAPS

@@ -25,6 +25,7 @@ typedef struct {
 // What the weight-gradient tiles share.
 typedef struct {
     const float *x, *dy;
+    const float *planes;  // x zero-padded: (N, C, hp, wp), or x itself when p = 0
     long batch, channels, height, width, padding;
     long kh, kw, kout, oh, ow;
     long hp, wp;  // padded input plane: (H + 2p, W + 2p)
@@ -43,12 +44,9 @@ static void pad_plane(const float *src, long rows, long cols, float *dst, long h
     }
 }
 
-// Sample n's input plane c, zero-padded to (hp, wp) in `scratch` (or read in place when p = 0).
-static const float *bp_conv_padded_plane(const bp_conv_grad_job *job, long n, long c, float *scratch) {
-    const float *plane = job->x + (n * job->channels + c) * job->height * job->width;
-    if (job->padding == 0) return plane;
-    pad_plane(plane, job->height, job->width, scratch, job->hp, job->wp, job->padding, job->padding);
-    return scratch;
+// Sample n's input plane c, zero-padded to (hp, wp).
+static const float *bp_conv_padded_plane(const bp_conv_grad_job *job, long n, long c) {
+    return job->planes + (n * job->channels + c) * job->hp * job->wp;
 }
 
 #define BP_SIMD_BODY "conv_direct_body.h"
@@ -194,9 +192,22 @@ void bp_conv2d_backward_data(const bp_context *ctx, const float *dy, long batch,
 
 // ---- weight gradient ----
 
+struct pad_job {
+    const float *x;
+    float *padded;
+    long height, width, hp, wp, padding;
+};
+
+// Plane `task` of x -> the same plane zero-padded.
+static void pad_task(void *data, long task) {
+    const struct pad_job *job = data;
+    pad_plane(job->x + task * job->height * job->width, job->height, job->width,
+              job->padded + task * job->hp * job->wp, job->hp, job->wp, job->padding, job->padding);
+}
+
 struct weight_job {
     bp_conv_grad_job grad;
-    void (*tile)(const bp_conv_grad_job *, long, long, long, float *, float *, float *);
+    void (*tile)(const bp_conv_grad_job *, long, long, long, float *, float *);
     const bp_window2d *w;
     float *dweight, *dbias;
     long kb, tap_block, o_blocks, t_blocks;
@@ -211,11 +222,9 @@ static void weight_task(void *data, long task) {
     long tb = task % job->t_blocks, rest = task / job->t_blocks;
     long c = rest % g->channels, ob = rest / g->channels;
     long o0 = ob * job->kb, t0 = tb * job->tap_block, taps = g->kh * g->kw;
-    float *scratch = g->padding > 0 ? bp_thread_scratch(2, (size_t)(g->hp * g->wp)) : NULL;
-    if (g->padding > 0 && scratch == NULL) return;
     float sums[64], bias_sums[16];
     int with_bias = job->dbias != NULL && c == 0 && tb == 0;
-    job->tile(g, o0, c, t0, scratch, sums, with_bias ? bias_sums : NULL);
+    job->tile(g, o0, c, t0, sums, with_bias ? bias_sums : NULL);
     for (long q = 0; with_bias && q < job->kb && o0 + q < g->kout; q++) {
         float *dst = job->dbias + o0 + q;
         *dst = job->accumulate_bias ? *dst + bias_sums[q] : bias_sums[q];
@@ -278,7 +287,7 @@ void bp_conv2d_backward_weight(const bp_context *ctx, const float *x, const floa
     }
     int level = bp_context_simd_level(ctx);
     struct weight_job job = {
-        .grad = {x, dy, batch, w->channels, w->height, w->width, w->padding, w->kernel_h, w->kernel_w,
+        .grad = {x, dy, x, batch, w->channels, w->height, w->width, w->padding, w->kernel_h, w->kernel_w,
                  out_channels, conv_out_h(w), conv_out_w(w), w->height + 2 * w->padding, w->width + 2 * w->padding},
         .tile = BP_DISPATCH(level, conv_weight_tile), .w = w, .dweight = dweight, .dbias = dbias,
         .accumulate = accumulate, .accumulate_bias = accumulate_bias};
@@ -287,6 +296,16 @@ void bp_conv2d_backward_weight(const bp_context *ctx, const float *x, const floa
     job.t_blocks = (taps + job.tap_block - 1) / job.tap_block;
     int threads = bp_threads_for(ctx, conv_macs(batch, w, out_channels));
     if (w->stride == 1) {
+        job.grad.planes = x;
+        if (w->padding > 0) {
+            // Every sample's planes padded once (in the calling thread's scratch), read by all tiles.
+            float *padded = bp_thread_scratch(3, (size_t)(batch * w->channels * job.grad.hp * job.grad.wp));
+            if (padded == NULL) return;
+            struct pad_job pads = {x, padded, w->height, w->width, job.grad.hp, job.grad.wp, w->padding};
+            bp_parallel_for(batch * w->channels, bp_threads_for(ctx, (double)batch * w->channels * job.grad.hp * job.grad.wp),
+                            pad_task, &pads);
+            job.grad.planes = padded;
+        }
         bp_parallel_for(job.o_blocks * w->channels * job.t_blocks, threads, weight_task, &job);
     } else {
         bp_parallel_for(out_channels, threads, weight_strided_task, &job);

@@ -101,8 +101,8 @@ static void BP_FN(conv_correlate)(const float *in, long cin, long hp, long wp, c
 // sums[q·GRAD_TAPS + t] = Σ_{n, oy, ox} dy[n, o0 + q, oy, ox] · in_n[c, oy + i_t, ox + j_t],
 // where in_n is sample n's padded input (bp_conv_padded_plane); with `bias_sums`,
 // also bias_sums[q] = Σ_{n, oy, ox} dy[n, o0 + q, oy, ox].
-static void BP_FN(conv_weight_tile)(const bp_conv_grad_job *job, long o0, long c, long t0, float *scratch,
-                                    float *sums, float *bias_sums) {
+static void BP_FN(conv_weight_tile)(const bp_conv_grad_job *job, long o0, long c, long t0, float *sums,
+                                    float *bias_sums) {
     long kout = job->kout, taps = job->kh * job->kw;
     long oh = job->oh, ow = job->ow, plane = oh * ow;
     long valid_o = kout - o0 < GRAD_KB ? kout - o0 : GRAD_KB;
@@ -118,7 +118,7 @@ static void BP_FN(conv_weight_tile)(const bp_conv_grad_job *job, long o0, long c
         for (int t = 0; t < GRAD_TAPS; t++) acc[q][t] = VSET1(0.0f);
     }
     for (long n = 0; n < job->batch; n++) {
-        const float *in = bp_conv_padded_plane(job, n, c, scratch);
+        const float *in = bp_conv_padded_plane(job, n, c);
         const float *dyq[GRAD_KB];
         for (int q = 0; q < GRAD_KB; q++) {
             long o = o0 + (q < valid_o ? q : valid_o - 1);

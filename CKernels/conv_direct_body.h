@@ -70,15 +70,26 @@ static void BP_FN(NAME)(const float *in, long cin, long hp, long wp, const bp_co
     }                                                                                                   \
 }
 
-CONV_TILE(conv_correlate_8x1, 8, 1)
-CONV_TILE(conv_correlate_6x1, 6, 1)
-CONV_TILE(conv_correlate_4x2, 4, 2)
-CONV_TILE(conv_correlate_2x4, 2, 4)
-CONV_TILE(conv_correlate_1x8, 1, 8)
+// Rows per tile: with 32 zmm registers (AVX-512) two rows per channel block, so each broadcast
+// weight feeds two FMAs (one load per FMA would bound the loop by loads, not FMAs); AVX2's 16
+// ymm registers hold 8 accumulators plus operands.
+#if VW == 16
+CONV_TILE(conv_correlate_k8, 8, 2)
+CONV_TILE(conv_correlate_k6, 6, 2)
+CONV_TILE(conv_correlate_k4, 4, 4)
+CONV_TILE(conv_correlate_k2, 2, 8)
+CONV_TILE(conv_correlate_k1, 1, 8)
+#else
+CONV_TILE(conv_correlate_k8, 8, 1)
+CONV_TILE(conv_correlate_k6, 6, 1)
+CONV_TILE(conv_correlate_k4, 4, 2)
+CONV_TILE(conv_correlate_k2, 2, 4)
+CONV_TILE(conv_correlate_k1, 1, 8)
+#endif
 #undef CONV_TILE
 
-// The tile that wastes the fewest channel slots for kout (the wider one on ties): 16 -> 8×1,
-// 6 -> 6×1, 1 -> 1×8 (eight output rows at once instead of seven idle channels).
+// The tile that wastes the fewest channel slots for kout (the wider one on ties): 16 -> 8
+// channels, 6 -> 6, 1 -> 1 (with more output rows at once instead of idle channels).
 static void BP_FN(conv_correlate)(const float *in, long cin, long hp, long wp, const bp_conv_weights *wt,
                                   long kh, long kw, const float *bias, long kout, float *out) {
     static const long widths[] = {8, 6, 4, 2, 1};
@@ -88,11 +99,11 @@ static void BP_FN(conv_correlate)(const float *in, long cin, long hp, long wp, c
         if (best_waste < 0 || waste < best_waste) { best = t; best_waste = waste; }
     }
     switch (widths[best]) {
-    case 8: BP_FN(conv_correlate_8x1)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
-    case 6: BP_FN(conv_correlate_6x1)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
-    case 4: BP_FN(conv_correlate_4x2)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
-    case 2: BP_FN(conv_correlate_2x4)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
-    default: BP_FN(conv_correlate_1x8)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
+    case 8: BP_FN(conv_correlate_k8)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
+    case 6: BP_FN(conv_correlate_k6)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
+    case 4: BP_FN(conv_correlate_k4)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
+    case 2: BP_FN(conv_correlate_k2)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
+    default: BP_FN(conv_correlate_k1)(in, cin, hp, wp, wt, kh, kw, bias, kout, out); break;
     }
 }
 

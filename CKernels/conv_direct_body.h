@@ -107,6 +107,84 @@ static void BP_FN(conv_correlate)(const float *in, long cin, long hp, long wp, c
     }
 }
 
+// The loop over (n, oy, vector) of one tile, as a macro instantiated with and without the bias
+// sums so that the common case keeps every accumulator in a register (the bias accumulators
+// pushed AVX-512's tile past 32 zmm and made the compiler spill). On AVX-512 every load is
+// masked (a full mask costs nothing), so one code path serves full and partial vectors.
+#if VW == 16
+#define GRAD_LOAD(p, lanes) VLOADN((p), (lanes), 0.0f)
+#define GRAD_BODY(WITH_BIAS)                                                                  \
+    for (long ox = 0; ox < ow; ox += VW) {                                                   \
+        long lanes = ow - ox < VW ? ow - ox : VW;                                            \
+        V g[GRAD_KB];                                                                        \
+        for (int q = 0; q < GRAD_KB; q++) g[q] = GRAD_LOAD(dyq[q] + oy * ow + ox, lanes);    \
+        if (WITH_BIAS)                                                                       \
+            for (int q = 0; q < GRAD_KB; q++) bias_acc[q] = VADD(bias_acc[q], g[q]);         \
+        for (int t = 0; t < GRAD_TAPS; t++) {                                                \
+            V xv = GRAD_LOAD(row + ox + tap_offset[t], lanes);                               \
+            for (int q = 0; q < GRAD_KB; q++) acc[q][t] = VFMA(g[q], xv, acc[q][t]);         \
+        }                                                                                    \
+    }
+#else
+#define GRAD_BODY(WITH_BIAS)                                                                  \
+    for (long ox = 0; ox < ow; ox += VW) {                                                   \
+        long lanes = ow - ox < VW ? ow - ox : VW;                                            \
+        V g[GRAD_KB];                                                                        \
+        if (lanes == VW) {                                                                   \
+            for (int q = 0; q < GRAD_KB; q++) g[q] = VLOAD(dyq[q] + oy * ow + ox);           \
+            if (WITH_BIAS)                                                                   \
+                for (int q = 0; q < GRAD_KB; q++) bias_acc[q] = VADD(bias_acc[q], g[q]);     \
+            for (int t = 0; t < GRAD_TAPS; t++) {                                            \
+                V xv = VLOAD(row + ox + tap_offset[t]);                                      \
+                for (int q = 0; q < GRAD_KB; q++) acc[q][t] = VFMA(g[q], xv, acc[q][t]);     \
+            }                                                                                \
+        } else {                                                                             \
+            for (int q = 0; q < GRAD_KB; q++) g[q] = VLOADN(dyq[q] + oy * ow + ox, lanes, 0.0f); \
+            if (WITH_BIAS)                                                                   \
+                for (int q = 0; q < GRAD_KB; q++) bias_acc[q] = VADD(bias_acc[q], g[q]);     \
+            for (int t = 0; t < GRAD_TAPS; t++) {                                            \
+                V xv = VLOADN(row + ox + tap_offset[t], lanes, 0.0f);                        \
+                for (int q = 0; q < GRAD_KB; q++) acc[q][t] = VFMA(g[q], xv, acc[q][t]);     \
+            }                                                                                \
+        }                                                                                    \
+    }
+#endif
+
+// One tile: sums[q·GRAD_TAPS + t] and, when WITH_BIAS, bias_sums[q] (see conv_weight_tile).
+#define GRAD_TILE(NAME, WITH_BIAS)                                                            \
+static void BP_FN(NAME)(const bp_conv_grad_job *job, long o0, long c, const long *tap_offset, \
+                        float *sums, float *bias_sums) {                                      \
+    long kout = job->kout, oh = job->oh, ow = job->ow, plane = oh * ow;                       \
+    long valid_o = kout - o0 < GRAD_KB ? kout - o0 : GRAD_KB;                                 \
+    V acc[GRAD_KB][GRAD_TAPS], bias_acc[GRAD_KB];                                             \
+    for (int q = 0; q < GRAD_KB; q++) {                                                       \
+        bias_acc[q] = VSET1(0.0f);                                                            \
+        for (int t = 0; t < GRAD_TAPS; t++) acc[q][t] = VSET1(0.0f);                          \
+    }                                                                                         \
+    for (long n = 0; n < job->batch; n++) {                                                   \
+        const float *in = bp_conv_padded_plane(job, n, c);                                    \
+        const float *dyq[GRAD_KB];                                                            \
+        for (int q = 0; q < GRAD_KB; q++) {                                                   \
+            long o = o0 + (q < valid_o ? q : valid_o - 1);                                    \
+            dyq[q] = job->dy + (n * kout + o) * plane;                                        \
+        }                                                                                     \
+        for (long oy = 0; oy < oh; oy++) {                                                    \
+            const float *row = in + oy * job->wp;                                             \
+            GRAD_BODY(WITH_BIAS)                                                              \
+        }                                                                                     \
+    }                                                                                         \
+    for (int q = 0; q < GRAD_KB; q++) {                                                       \
+        for (int t = 0; t < GRAD_TAPS; t++) sums[q * GRAD_TAPS + t] = VHSUM(acc[q][t]);       \
+        if (WITH_BIAS) bias_sums[q] = VHSUM(bias_acc[q]);                                     \
+    }                                                                                         \
+}
+
+GRAD_TILE(conv_weight_tile_plain, 0)
+GRAD_TILE(conv_weight_tile_bias, 1)
+#undef GRAD_TILE
+#undef GRAD_BODY
+#undef GRAD_LOAD
+
 // The weight gradient of output channels o0 ..< o0 + GRAD_KB (clamped to kout) and taps
 // t0 ..< t0 + GRAD_TAPS (clamped to kh·kw) of input channel c, over every sample:
 // sums[q·GRAD_TAPS + t] = Σ_{n, oy, ox} dy[n, o0 + q, oy, ox] · in_n[c, oy + i_t, ox + j_t],
@@ -114,56 +192,15 @@ static void BP_FN(conv_correlate)(const float *in, long cin, long hp, long wp, c
 // also bias_sums[q] = Σ_{n, oy, ox} dy[n, o0 + q, oy, ox].
 static void BP_FN(conv_weight_tile)(const bp_conv_grad_job *job, long o0, long c, long t0, float *sums,
                                     float *bias_sums) {
-    long kout = job->kout, taps = job->kh * job->kw;
-    long oh = job->oh, ow = job->ow, plane = oh * ow;
-    long valid_o = kout - o0 < GRAD_KB ? kout - o0 : GRAD_KB;
+    long taps = job->kh * job->kw;
     long valid_t = taps - t0 < GRAD_TAPS ? taps - t0 : GRAD_TAPS;
     long tap_offset[GRAD_TAPS];
     for (int t = 0; t < GRAD_TAPS; t++) {
         long tap = t0 + (t < valid_t ? t : valid_t - 1);
         tap_offset[t] = (tap / job->kw) * job->wp + tap % job->kw;
     }
-    V acc[GRAD_KB][GRAD_TAPS], bias_acc[GRAD_KB];
-    for (int q = 0; q < GRAD_KB; q++) {
-        bias_acc[q] = VSET1(0.0f);
-        for (int t = 0; t < GRAD_TAPS; t++) acc[q][t] = VSET1(0.0f);
-    }
-    for (long n = 0; n < job->batch; n++) {
-        const float *in = bp_conv_padded_plane(job, n, c);
-        const float *dyq[GRAD_KB];
-        for (int q = 0; q < GRAD_KB; q++) {
-            long o = o0 + (q < valid_o ? q : valid_o - 1);
-            dyq[q] = job->dy + (n * kout + o) * plane;
-        }
-        for (long oy = 0; oy < oh; oy++) {
-            const float *row = in + oy * job->wp;
-            for (long ox = 0; ox < ow; ox += VW) {
-                long lanes = ow - ox < VW ? ow - ox : VW;
-                V g[GRAD_KB];
-                if (lanes == VW) {
-                    for (int q = 0; q < GRAD_KB; q++) g[q] = VLOAD(dyq[q] + oy * ow + ox);
-                    if (bias_sums)
-                        for (int q = 0; q < GRAD_KB; q++) bias_acc[q] = VADD(bias_acc[q], g[q]);
-                    for (int t = 0; t < GRAD_TAPS; t++) {
-                        V xv = VLOAD(row + ox + tap_offset[t]);
-                        for (int q = 0; q < GRAD_KB; q++) acc[q][t] = VFMA(g[q], xv, acc[q][t]);
-                    }
-                } else {
-                    for (int q = 0; q < GRAD_KB; q++) g[q] = VLOADN(dyq[q] + oy * ow + ox, lanes, 0.0f);
-                    if (bias_sums)
-                        for (int q = 0; q < GRAD_KB; q++) bias_acc[q] = VADD(bias_acc[q], g[q]);
-                    for (int t = 0; t < GRAD_TAPS; t++) {
-                        V xv = VLOADN(row + ox + tap_offset[t], lanes, 0.0f);
-                        for (int q = 0; q < GRAD_KB; q++) acc[q][t] = VFMA(g[q], xv, acc[q][t]);
-                    }
-                }
-            }
-        }
-    }
-    for (int q = 0; q < GRAD_KB; q++) {
-        for (int t = 0; t < GRAD_TAPS; t++) sums[q * GRAD_TAPS + t] = VHSUM(acc[q][t]);
-        if (bias_sums) bias_sums[q] = VHSUM(bias_acc[q]);
-    }
+    if (bias_sums) BP_FN(conv_weight_tile_bias)(job, o0, c, tap_offset, sums, bias_sums);
+    else BP_FN(conv_weight_tile_plain)(job, o0, c, tap_offset, sums, NULL);
 }
 
 // The tile sizes of this level, so the dispatching file can cut tasks.

@@ -1,12 +1,13 @@
 // conv_direct.c: direct 2-D convolution, forward and both gradients (include/backprop_conv.h).
 //
 // Stride 1 (every LeNet layer): a sample's input planes are copied once into a zero-padded
-// per-thread buffer, then each output row is computed in vectors along ox with CONV_KB output
-// channels in registers (conv_direct_body.h). The input gradient is the same correlation run
-// on the zero-padded dy with the kernels flipped and the channel axes swapped (read through
-// strides, nothing is copied). The weight gradient sums dy · input over the batch in register
-// tiles of output channels × kernel taps, one task per tile, so no partial sums are combined
-// across threads. Other strides run plain loops (correct, not fast).
+// per-thread buffer, then each output row is computed in vectors along ox with a register tile
+// of output channels × output rows (conv_direct_body.h). The input gradient is the same
+// correlation run on the zero-padded dy with the kernels flipped and the channel axes swapped
+// (read through strides, nothing is copied). The weight gradient pads the whole batch once (the
+// caller's scratch), then sums dy · input over the batch in register tiles of output channels ×
+// kernel taps, one task per tile, so no partial sums are combined across threads; the bias
+// gradient is summed from the same dy vectors. Other strides run plain loops (correct, not fast).
 //
 // Tasks: a sample for forward and input gradient, a (channel block, input channel, tap block)
 // tile for the weight gradient; each writes memory no other task writes, so results do not

@@ -50,7 +50,9 @@ func parseInputShape(_ text: String) throws -> [Int] {
 /// Loads `kind` and splits it with `seed`; see ``loadData(_:)``.
 func loadData(_ kind: DatasetKind, path: String?, labelColumn: String?, loss: LossOption,
               testSplit: Double, seed: UInt64) throws -> LoadedData {
-    func split(_ all: Dataset, name: String) throws -> LoadedData {
+    // --loss bce: one 0/1 target column, checked before splitting.
+    func split(_ loaded: Dataset, name: String) throws -> LoadedData {
+        let all = loss == .bce ? try binaryTargets(loaded, name: name) : loaded
         guard testSplit > 0 else { return LoadedData(name: name, train: all, test: nil, all: all) }
         let (train, test) = try all.split(testFraction: testSplit, seed: seed)
         return LoadedData(name: name, train: train, test: test, all: all)
@@ -73,7 +75,7 @@ func loadData(_ kind: DatasetKind, path: String?, labelColumn: String?, loss: Lo
         guard let path else { throw CLIError("--dataset csv needs --data FILE") }
         let name = "csv (\(path))"
         let all = try CSV.load(path: path, labelColumn: parseLabelColumn(labelColumn))
-        return try split(loss == .bce ? try binaryTargets(all, name: name) : all, name: name)
+        return try split(all, name: name)
     }
 }
 

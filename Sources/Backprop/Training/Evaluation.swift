@@ -77,6 +77,10 @@ public enum Evaluation: Sendable, Equatable {
         /// Number of samples.
         public let count: Int
 
+        /// - Parameters:
+        ///   - loss: the loss over the samples.
+        ///   - meanAbsoluteError: mean of |output − target| over every output value.
+        ///   - count: the number of samples.
         public init(loss: Double, meanAbsoluteError: Double, count: Int) {
             self.loss = loss
             self.meanAbsoluteError = meanAbsoluteError

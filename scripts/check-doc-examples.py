@@ -2,7 +2,9 @@
 """Checks that the code of each DocC article's worked example is the code a test compiles.
 
 A test file marks the example with `// BEGIN <Article>.md` and `// END <Article>.md`; the
-article in Sources/Backprop/Backprop.docc must hold exactly those lines as one ```swift block.
+article in Sources/Backprop/Backprop.docc (or, for a name with a `/` such as
+`docs/ARCHITECTURE.md`, that file of the package) must hold exactly those lines as one
+```swift block.
 Exit status 1 (with the first differing line) when an article's block and its test differ.
 """
 import glob
@@ -23,7 +25,7 @@ def main():
     found = 0
     for test, article, code in marked_examples(root):
         found += 1
-        path = f"{root}/Sources/Backprop/Backprop.docc/{article}"
+        path = f"{root}/{article}" if "/" in article else f"{root}/Sources/Backprop/Backprop.docc/{article}"
         blocks = re.findall(r"^```swift\n(.*?)^```$", open(path).read(), re.M | re.S)
         if code in blocks:
             continue

@@ -14,7 +14,7 @@ public struct BenchSuite {
     public let backends: [BenchBackend]
     /// How long and how often each case is measured.
     public let settings: BenchSettings
-    /// Used for `percent_of_peak` on GEMM records; nil leaves it out.
+    /// Used for `percent_of_peak` on GEMM and conv records; nil leaves it out.
     public let peak: PeakEstimate?
     /// Run the `swift` reference on cases marked too slow for it.
     public let forceReference: Bool

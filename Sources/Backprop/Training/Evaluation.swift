@@ -31,6 +31,8 @@ public enum Evaluation: Sendable, Equatable {
         /// per output value (2×2: logit > 0 against target > 0.5).
         public let confusion: [[Int]]
 
+        /// A classification result from its confusion matrix.
+        ///
         /// - Parameters:
         ///   - loss: the loss over the samples.
         ///   - count: the number of samples.
@@ -77,6 +79,8 @@ public enum Evaluation: Sendable, Equatable {
         /// Number of samples.
         public let count: Int
 
+        /// A regression result.
+        ///
         /// - Parameters:
         ///   - loss: the loss over the samples.
         ///   - meanAbsoluteError: mean of |output − target| over every output value.

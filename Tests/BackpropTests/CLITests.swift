@@ -180,7 +180,8 @@ import Testing
         let output = try Self.run(["train", "--help"], in: try Self.temporaryDirectory())
         #expect(output.status == 0)
         for option in ["--dataset", "--data", "--label-column", "--test-split", "--normalize", "--layers", "--hidden",
-                       "--activation", "--loss", "--optimizer", "--lr", "--momentum", "--weight-decay", "--epochs",
+                       "--activation", "--loss", "--optimizer", "--lr", "--momentum", "--nesterov", "--beta1", "--beta2", "--eps",
+                       "--weight-decay", "--epochs",
                        "--batch-size", "--seed", "--clip-grad-norm", "--backend", "--threads", "--save", "--report",
                        "--json", "--quiet", "--resume", "--arch", "--input-shape"] {
             #expect(output.stdout.contains(option), "\(option) missing from train --help")

@@ -214,6 +214,8 @@ extension TrainSettings {
         if let clipGradNorm, !(clipGradNorm.isFinite && clipGradNorm > 0) {
             throw fail("clip_grad_norm \(clipGradNorm) is not a positive number")
         }
-        guard layers.count >= 2, layers.allSatisfy({ $0 >= 1 }) else { throw fail("layers \(layers) are not widths") }
+        guard arch != nil || (layers.count >= 2 && layers.allSatisfy({ $0 >= 1 })) else {
+            throw fail("layers \(layers) are not widths")
+        }
     }
 }

@@ -150,7 +150,7 @@ final class Scale: Layer {
 
     @Test func nestedSequentialNamesItsParametersAndTrains() throws {
         let model = Sequential([Sequential([Dense(2, 3), ReLU()]), Dense(3, 2)], seed: 1)
-        #expect(model.namedParameters.map(\.name) == ["layers.0.layers.0.weight", "layers.0.layers.0.bias",
+        #expect(model.namedParameters.map(\.name) == ["layers.0.0.weight", "layers.0.0.bias",
                                                      "layers.1.weight", "layers.1.bias"])
         #expect(try model.outputShape(forInputShape: [2]) == [2])
     }

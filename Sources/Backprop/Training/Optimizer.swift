@@ -29,7 +29,7 @@ struct OptimizerSlots {
         if let existing = byParameter[ObjectIdentifier(parameter)] { return existing }
         let tensors = slotNames.map { slot -> Tensor in
             let key = "\(name).\(slot)"
-            let tensor = restored.removeValue(forKey: key) ?? Tensor(rows: parameter.value.rows, cols: parameter.value.cols)
+            let tensor = restored.removeValue(forKey: key) ?? Tensor(shape: parameter.value.shape)
             named.append((name: key, tensor: tensor))
             return tensor
         }

@@ -118,7 +118,9 @@ import Testing
         let (tensors, metadata) = try SafeTensors.read(path: dir + "/cnn.safetensors")
         #expect(metadata["architecture"] == arch && metadata["input_shape"] == "1x8x8")
         #expect(tensors["layers.0.weight"]?.shape == [4, 1, 3, 3] && tensors["layers.5.weight"]?.shape == [10, 64])
-        #expect(Self.contents(dir + "/cnn.html").contains("3×3"))
+        // The report draws the first convolution's 4 filters as 3×3 tiles.
+        let html = Self.contents(dir + "/cnn.html")
+        #expect(html.contains("3×3") && html.components(separatedBy: "<figure class=\"tile\"").count - 1 == 4)
 
         let eval = try Self.run(["eval", "--model", "cnn.safetensors", "--json"], in: dir)
         #expect(eval.status == 0, "\(eval.stderr)")
@@ -131,6 +133,11 @@ import Testing
         #expect(predict.status == 0, "\(predict.stderr)")
         let predictions = try #require(try Self.json(predict.stdout)["predictions"] as? [[String: Any]])
         #expect(predictions.count == 3 && predictions.allSatisfy { ($0["probabilities"] as? [Double])?.count == 10 })
+        // Each flat row is one 1×8×8 image: the classes are the library's for the same images.
+        let checkpoint = try ModelCheckpoint.load(from: dir + "/cnn.safetensors")
+        let images = try Tensor(rows: 3, cols: 64, values: (0..<3).flatMap { r in (0..<64).map { digits.features[r, $0] } })
+        let expected = try checkpoint.predict(images, backend: SwiftBackend())
+        #expect(predictions.map { $0["class"] as? Int } == expected.classes?.map { Int($0) })
     }
 
     @Test(arguments: [

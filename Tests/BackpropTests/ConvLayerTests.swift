@@ -15,13 +15,18 @@ import Testing
         return t
     }
 
-    /// Checks dL/dx and every dL/dθ of `model` on input `[batch] + inputShape` for L = Σ y ⊙ R.
-    func check(_ model: Sequential, inputShape: [Int], batch: Int = 2, seed: UInt64 = 1) throws {
+    /// Checks dL/dx and every dL/dθ of `model` on input `[batch] + inputShape` for L = Σ y ⊙ R,
+    /// computed on `backend` (the reference unless given). `beforeForward` runs before every
+    /// forward pass (e.g. to fix a dropout mask).
+    func check(_ model: Sequential, inputShape: [Int], batch: Int = 2, seed: UInt64 = 1,
+               on backend: (any Backend)? = nil, beforeForward: () -> Void = {}) throws {
+        let backend = backend ?? self.backend
         var rng = SeededGenerator(seed: seed)
         let x = Self.random([batch] + inputShape, &rng)
         let outputShape = try model.outputShape(forInputShape: inputShape)
         let r = Self.random([batch] + outputShape, &rng)
         func objective() -> Double {
+            beforeForward()
             let y = model.forward(x, backend: backend)
             precondition(y.shape == [batch] + outputShape)
             return (0..<y.count).reduce(0.0) { $0 + Double(y.data[$1]) * Double(r.data[$1]) }
@@ -71,6 +76,39 @@ import Testing
             Flatten(); Dense(8, 3)
         }
         try check(model, inputShape: [1, 4, 4], batch: 3)
+    }
+
+    /// Dropout in training mode with its mask held fixed (the generator re-seeded before each
+    /// forward pass): dL/dx is the mask times 1/(1 − p).
+    @Test func dropoutTrainingModeWithAFixedMask() throws {
+        let dropout = Dropout(0.4)
+        let model = Sequential([Dense(6, 5), dropout, Tanh()], seed: 8)
+        try check(model, inputShape: [6], batch: 3) {
+            var rng = SeededGenerator(seed: 11)
+            dropout.initialize(using: &rng)
+        }
+        // The check is not vacuous: some units were dropped, some kept.
+        var rng = SeededGenerator(seed: 11)
+        dropout.initialize(using: &rng)
+        let y = dropout.forward(Tensor(shape: [3, 5], repeating: 1), backend: backend)
+        let dropped = y.scalars.filter { $0 == 0 }.count
+        #expect(dropped > 0 && dropped < 15)
+    }
+
+    /// The same checks with the C kernels doing the work (im2col, GEMM, col2im, pooling with
+    /// argmax, batch-norm statistics), not only the reference.
+    @Test func imageLayersOnTheCBackend() throws {
+        let c = try BackendRegistry.make(name: "c", threads: 2, environment: ProcessEnvironment.current)
+        try check(Sequential([Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1)], seed: 3), inputShape: [2, 5, 5], on: c)
+        let bn = BatchNorm2d(2)
+        bn.weight.value.data[0] = 1.5; bn.bias.value.data[1] = -0.5
+        try check(Sequential([bn]), inputShape: [2, 3, 3], batch: 3, on: c)
+        let model = Sequential(seed: 7) {
+            Conv2d(1, 2, kernelSize: 3, padding: 1); Tanh(); MaxPool2d(3, stride: 2); AvgPool2d(1)
+            BatchNorm2d(2); Flatten(); Dense(2, 4); BatchNorm1d(4); Sigmoid()
+        }
+        try check(model, inputShape: [1, 4, 4], batch: 3, on: c)
+        try check(Sequential([GlobalAvgPool2d(), Dense(3, 2)], seed: 2), inputShape: [3, 3, 2], on: c)
     }
 
     @Test func convOutputShapeAndErrors() throws {
@@ -181,6 +219,15 @@ import Testing
         loaded.eval()
         #expect(loaded.forward(x, backend: backend).scalars == model.forward(x, backend: backend).scalars)
         #expect((loaded.layers[1] as! BatchNorm2d).runningMean.value.scalars == (model.layers[1] as! BatchNorm2d).runningMean.value.scalars)
+        // A checkpoint with an input shape predicts and evaluates flat rows (one flattened image
+        // each), leaving the caller's tensor flat.
+        let checkpoint = ModelCheckpoint(model: loaded, loss: .crossEntropy(), inputShape: [1, 4, 4])
+        let flat = data.features
+        let fromRows = try checkpoint.predict(flat, backend: backend)
+        #expect(flat.shape == [3, 16])
+        #expect(fromRows.probabilities.scalars == (try loaded.predict(x, loss: .crossEntropy(), backend: backend)).probabilities.scalars)
+        let flatData = try Dataset(features: flat, labels: [0, 1, 2])
+        #expect(try checkpoint.evaluate(flatData, backend: backend).loss == (try loaded.evaluate(data, loss: .crossEntropy(), backend: backend)).loss)
     }
 
     /// A full checkpoint (Adam's moments) of a CNN: each moment is stored with its parameter's

@@ -29,7 +29,7 @@ public enum Architecture {
         try model.layers.enumerated().map { index, layer -> String in
             let here = path + String(index)
             if let inner = layer as? Sequential {
-                guard depth < maximumNesting else {
+                guard depth <= maximumNesting else {
                     throw BackpropError.invalidArgument("layer \(here): Sequential nested deeper than \(maximumNesting) levels cannot be saved")
                 }
                 return "sequential:[" + (try describe(inner, path: here + ".", depth: depth + 1)) + "]"

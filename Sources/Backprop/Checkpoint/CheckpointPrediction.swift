@@ -8,13 +8,23 @@ extension ModelCheckpoint {
     /// cross-entropy, none for MSE).
     ///
     /// - Parameters:
-    ///   - features: (samples, features) raw inputs; not modified.
+    ///   - features: (samples, features) raw inputs, or [samples] + ``inputShape``; not
+    ///     modified. With an ``inputShape`` (a CNN's `1x28x28`), a flat row is one flattened sample.
     ///   - backend: where to compute (``defaultBackend(threads:)`` when in doubt).
     /// - Returns: the ``Prediction``; `classes` is set for classifiers.
     /// - Throws: ``BackpropError/shapeMismatch(_:)`` when the rows have the wrong width.
     public func predict(_ features: Tensor, backend: any Backend) throws -> Prediction {
         let inputs = try normalizer?.apply(to: features) ?? features
-        return try model.predict(inputs, loss: loss, backend: backend)
+        return try model.predict(try samples(inputs, copying: inputs === features), loss: loss, backend: backend)
+    }
+
+    /// `x` with the sample shape the network takes: flat (samples, features) rows reshaped to
+    /// [samples] + ``inputShape`` (a copy when `copying`, so the caller's tensor keeps its shape).
+    private func samples(_ x: Tensor, copying: Bool) throws -> Tensor {
+        guard let shape = inputShape, x.rank == 2, shape.count > 1, x.cols == shape.reduce(1, *) else { return x }
+        let reshaped = copying ? x.copy() : x
+        try reshaped.reshape(to: [x.rows] + shape)
+        return reshaped
     }
 
     /// ``predict(_:backend:)`` for rows given as arrays, e.g. parsed from a CSV line.
@@ -34,13 +44,17 @@ extension ModelCheckpoint {
 
     /// Loss and accuracy of the saved model on a dataset of raw features (same units as the
     /// training file), with the saved normalization applied: the path `backprop eval` takes.
+    /// Flat samples of a network with an ``inputShape`` are given that shape.
     ///
     /// - Parameters:
     ///   - data: raw features and their labels or targets.
     ///   - backend: where to compute.
     /// - Throws: ``BackpropError/shapeMismatch(_:)`` when the data does not fit the model.
     public func evaluate(_ data: Dataset, backend: any Backend) throws -> Evaluation {
-        let inputs = try normalizer?.apply(to: data) ?? data
+        var inputs = try normalizer?.apply(to: data) ?? data
+        if let shape = inputShape, shape.count > 1, inputs.sampleShape != shape, inputs.sampleShape.reduce(1, *) == shape.reduce(1, *) {
+            inputs = try inputs.withSampleShape(shape)
+        }
         return try model.evaluate(inputs, loss: loss, backend: backend)
     }
 }

@@ -103,6 +103,21 @@ import Testing
         #expect(text.stdout.split(separator: "\n").first == "row,class,p_0,p_1")
     }
 
+    /// A nested network from --arch saves under nested names and evaluates from the file.
+    @Test func nestedArchTrainsSavesAndEvaluates() throws {
+        let dir = try Self.temporaryDirectory()
+        let arch = "sequential:[conv2d:1:2:3,relu],flatten,dense:72:10"
+        let train = try Self.run(["train", "--arch", arch, "--epochs", "1", "--save", "nested.safetensors",
+                                  "--json", "--quiet", "--backend", "c"], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let (tensors, metadata) = try SafeTensors.read(path: dir + "/nested.safetensors")
+        #expect(metadata["architecture"] == arch)
+        #expect(tensors["layers.0.0.weight"]?.shape == [2, 1, 3, 3] && tensors["layers.2.weight"]?.shape == [10, 72])
+        let eval = try Self.run(["eval", "--model", "nested.safetensors", "--json"], in: dir)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(try Self.json(eval.stdout)["accuracy"] as? Double == (try Self.json(train.stdout)["test_accuracy"] as? Double))
+    }
+
     /// A CNN from --arch on the 8×8 digits: trains, saves, evaluates, predicts flat CSV rows
     /// (reshaped by the checkpoint's input shape) and draws its first convolution's filters.
     @Test func cnnFromArchTrainsSavesEvaluatesAndPredicts() throws {

@@ -30,9 +30,9 @@ import Testing
     /// lr 0.002 for 6 epochs then 0.0005 for 2, batch 32: mean test accuracy ≥ 0.97 (the 784-128-10 MLP reaches about
     /// 0.93; PyTorch's LeNet-5 reaches 0.973 with Adam lr 0.001 after 12 epochs).
     ///
-    /// Optimized builds only: it trains 3 × 8 epochs of LeNet-5, about 40 s in a release build but
-    /// 4.5–6.6 minutes in a debug build. CI runs it in the release subset of `.ci/run`; the debug
-    /// suite runs ``leNetLearnsMNISTInOneEpoch()`` instead.
+    /// Optimized builds only: it trains 3 × 8 epochs of LeNet-5, 63 s in a release build (measured
+    /// on 2 shared cores at load average 17) but 4.5–6.6 minutes in a debug build. CI runs it in
+    /// the release subset of `.ci/run`; the debug suite runs ``leNetLearnsMNISTInOneEpoch()`` instead.
     @Test(.enabled(if: Self.optimizedBuild, "LeNet-5 to 0.97 runs in optimized builds (the release subset of .ci/run)"))
     func leNetOnMNISTReachesNinetySevenPercent() throws {
         let (train, test) = try MNIST.load(directory: sharedData + "/mnist-5k")

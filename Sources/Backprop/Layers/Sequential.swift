@@ -1,12 +1,19 @@
 /// Builds an array of layers with Swift's result-builder syntax.
 @resultBuilder
 public enum LayerBuilder {
+    /// One layer.
     public static func buildExpression(_ layer: any Layer) -> [any Layer] { [layer] }
+    /// An array of layers, spliced in.
     public static func buildExpression(_ layers: [any Layer]) -> [any Layer] { layers }
+    /// The layers of every statement, in order.
     public static func buildBlock(_ parts: [any Layer]...) -> [any Layer] { parts.flatMap { $0 } }
+    /// The layers of every iteration of a `for` loop.
     public static func buildArray(_ parts: [[any Layer]]) -> [any Layer] { parts.flatMap { $0 } }
+    /// The layers of an `if` without `else` (none when the condition is false).
     public static func buildOptional(_ part: [any Layer]?) -> [any Layer] { part ?? [] }
+    /// The layers of the first branch of an `if`/`else`.
     public static func buildEither(first part: [any Layer]) -> [any Layer] { part }
+    /// The layers of the second branch of an `if`/`else`.
     public static func buildEither(second part: [any Layer]) -> [any Layer] { part }
 }
 
@@ -16,7 +23,8 @@ public enum LayerBuilder {
 /// (`layers.N.running_mean`).
 ///
 /// A `Sequential` is itself a ``Layer``, so networks nest: an inner one's parameters are named
-/// `layers.N.layers.M.weight`.
+/// as a `torch.nn.Sequential` inside a `torch.nn.Sequential` names them, `layers.N.M.weight`
+/// (layer M of the Sequential at index N), and checkpoints save it as `sequential:[...]`.
 public final class Sequential: Layer {
     /// The layers, first to last.
     public let layers: [any Layer]
@@ -101,17 +109,31 @@ public final class Sequential: Layer {
     /// Every buffer of every layer.
     public var buffers: [Buffer] { namedBuffers.map(\.buffer) }
 
-    /// Every parameter with its stable name, in layer order.
+    /// Every parameter with its stable name, in layer order: `layers.N.weight`, and
+    /// `layers.N.M.weight` inside a nested `Sequential` (as `nn.Sequential` nests).
     public var namedParameters: [(name: String, parameter: Parameter)] {
-        layers.enumerated().flatMap { index, layer in
-            layer.namedParameters.map { (name: "layers.\(index).\($0.name)", parameter: $0.parameter) }
-        }
+        indexedParameters.map { (name: "layers." + $0.name, parameter: $0.parameter) }
     }
 
     /// Every buffer (non-trainable state) with its stable name, in layer order.
     public var namedBuffers: [(name: String, buffer: Buffer)] {
+        indexedBuffers.map { (name: "layers." + $0.name, buffer: $0.buffer) }
+    }
+
+    /// Parameters named as a PyTorch `nn.Sequential`'s state_dict names them, from the index
+    /// down: `N.weight`, and `N.M.weight` for layer M of a Sequential at index N.
+    private var indexedParameters: [(name: String, parameter: Parameter)] {
         layers.enumerated().flatMap { index, layer in
-            layer.namedBuffers.map { (name: "layers.\(index).\($0.name)", buffer: $0.buffer) }
+            let named = (layer as? Sequential)?.indexedParameters ?? layer.namedParameters
+            return named.map { (name: "\(index).\($0.name)", parameter: $0.parameter) }
+        }
+    }
+
+    /// Buffers named as ``indexedParameters`` names parameters.
+    private var indexedBuffers: [(name: String, buffer: Buffer)] {
+        layers.enumerated().flatMap { index, layer in
+            let named = (layer as? Sequential)?.indexedBuffers ?? layer.namedBuffers
+            return named.map { (name: "\(index).\($0.name)", buffer: $0.buffer) }
         }
     }
 

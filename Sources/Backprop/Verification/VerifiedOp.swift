@@ -78,6 +78,9 @@ public enum VerifiedOp: String, Sendable, CaseIterable, Codable, CustomStringCon
     case batchNormBackward = "batchnorm_backward"
     /// Elementwise product.
     case multiply = "multiply"
+    case conv2dForward = "conv2d_forward"
+    case conv2dBackwardData = "conv2d_backward_data"
+    case conv2dBackwardWeight = "conv2d_backward_weight"
 
     /// The op's name in reports, e.g. `gemm`, `softmax_xent_labels`.
     public var description: String { rawValue }

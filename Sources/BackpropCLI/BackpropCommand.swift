@@ -16,6 +16,7 @@ import Backprop
 /// BackpropCommand.main()   // `mytool train --backend mine`, `mytool verify --backend mine`, ...
 /// ```
 public struct BackpropCommand: ParsableCommand {
+    /// The name, help text, version and subcommands of `backprop`.
     public static let configuration = CommandConfiguration(
         commandName: "backprop",
         abstract: "Train neural networks by backpropagation on the CPU.",
@@ -42,6 +43,7 @@ public struct BackpropCommand: ParsableCommand {
         AllReduceBenchCommand.self,
     ]
 
+    /// The root command holds no options (swift-argument-parser builds it); run ``main()``.
     public init() {}
 
     /// Runs the command line of this process (`CommandLine.arguments`); see ``main(_:)``.

@@ -120,12 +120,11 @@ public enum BackendPlugins {
         }
         // Copy only the bytes the plugin has (an older version's table is shorter, and reading
         // past it would read past the library's data); the slots it lacks stay NULL.
-        let table = UnsafeMutablePointer<bp_plugin>.allocate(capacity: 1)
-        UnsafeMutableRawPointer(table).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<bp_plugin>.size)
-        UnsafeMutableRawPointer(table).copyMemory(from: header, byteCount: min(size, MemoryLayout<bp_plugin>.size))
-        let copied = table.pointee
-        table.deallocate()
-        return try register(table: copied, path: path)
+        var table = bp_plugin()  // every slot NULL
+        withUnsafeMutableBytes(of: &table) { bytes in
+            bytes.copyMemory(from: UnsafeRawBufferPointer(start: header, count: min(size, bytes.count)))
+        }
+        return try register(table: table, path: path)
     }
 
     /// Checks the required fields and the name of a table already read, and registers it.

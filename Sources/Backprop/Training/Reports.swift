@@ -8,6 +8,7 @@ public struct BatchReport: Sendable, Equatable {
     public let loss: Double
     /// Training accuracy over the epoch so far, when the data has one.
     public let accuracy: Double?
+    /// Training throughput over the epoch so far.
     public let samplesPerSecond: Double
     /// Seconds since the epoch started.
     public let seconds: Double
@@ -19,11 +20,15 @@ public struct EpochReport: Sendable, Equatable {
     public let epoch: Int, epochs: Int
     /// Mean training loss over the epoch (measured before each step's update).
     public let trainLoss: Double
+    /// Training accuracy over the epoch, when the data has labels.
     public let trainAccuracy: Double?
     /// Loss and accuracy on the validation set, when one was given.
     public let testLoss: Double?
+    /// See ``testLoss``.
     public let testAccuracy: Double?
+    /// Training throughput over the epoch.
     public let samplesPerSecond: Double
+    /// Wall-clock seconds the epoch took (validation excluded).
     public let seconds: Double
 }
 

@@ -8,7 +8,9 @@ public struct TrainingState: Sendable, Equatable {
     /// Running totals of the current epoch (loss × samples, correct predictions, samples), so
     /// a resumed epoch reports the same averages as an uninterrupted one.
     public var epochLossSum = 0.0
+    /// Correct predictions in the current epoch so far.
     public var epochCorrect = 0
+    /// Samples seen in the current epoch so far.
     public var epochSeen = 0
     /// The shuffling generator as it was at the start of the current epoch, so the epoch's
     /// order can be drawn again when a run resumes in the middle of it.
@@ -16,6 +18,7 @@ public struct TrainingState: Sendable, Equatable {
     /// One report per completed epoch.
     public var history: [EpochReport] = []
 
+    /// The state of a run that has not started, shuffling seeded by `seed`.
     public init(seed: UInt64) { epochStartRNG = SeededGenerator(seed: seed) }
 }
 
@@ -45,9 +48,13 @@ public enum FitOutcome: Sendable, Equatable {
 /// computes its part of every minibatch and the gradients are summed across ranks, so N ranks
 /// train as one process with the same global `batchSize`; see docs/DISTRIBUTED.md.
 public final class Trainer {
+    /// The network being trained.
     public let model: Sequential
+    /// The loss minimized.
     public let loss: Loss
+    /// The update rule, with its state.
     public let optimizer: any Optimizer
+    /// The engine every op runs on.
     public let backend: any Backend
     /// When set, gradients are rescaled so their global L2 norm is at most this value.
     public var clipGradNorm: Float?
@@ -76,6 +83,8 @@ public final class Trainer {
     /// The gradient all-reduce, for more than one rank.
     private let exchange: GradientExchange?
 
+    /// A trainer of `model` (single-process unless `communicator` has several ranks).
+    ///
     /// - Parameters:
     ///   - model: the network to train; its parameters are updated in place.
     ///   - loss: the loss to minimize.

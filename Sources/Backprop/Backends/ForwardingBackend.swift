@@ -32,6 +32,7 @@ open class ForwardingBackend: Backend, @unchecked Sendable {
     /// The backend every op is forwarded to.
     public let base: any Backend
 
+    /// A backend that runs every op on `base` until a subclass overrides it.
     /// - Parameter base: the backend that runs every op the subclass does not override.
     public init(wrapping base: any Backend) {
         self.base = base

@@ -11,11 +11,15 @@ enum ReferenceUse {
         let ops = Mutex<Set<VerifiedOp>>([])
     }
 
-    /// Called first by every reference implementation.
+    /// Called first by every reference implementation with its op (and, for a loss, the op of
+    /// its returned value). No allocation unless a recorder is bound.
     @inline(__always)
-    static func note(_ ops: VerifiedOp...) {
+    static func note(_ op: VerifiedOp, _ also: VerifiedOp? = nil) {
         guard let recorder else { return }
-        recorder.ops.withLock { $0.formUnion(ops) }
+        recorder.ops.withLock { ops in
+            ops.insert(op)
+            if let also { ops.insert(also) }
+        }
     }
 }
 

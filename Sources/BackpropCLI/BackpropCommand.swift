@@ -56,6 +56,7 @@ public struct BackpropCommand: ParsableCommand {
     /// process exits then). Returns when the command succeeds.
     public static func main(_ arguments: [String]?) {
         ignoreBrokenPipes()
+        Interrupts.unblock()
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

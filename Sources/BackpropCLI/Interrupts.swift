@@ -19,20 +19,25 @@ enum Interrupts {
 
     /// Installs the handlers. Until then the signals keep their default (terminate) action.
     static func install() {
-        // A parent may have started us with these signals blocked (the mask survives exec);
-        // unblock them, or Ctrl-C and kill would never reach the handler.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
-        sigaddset(&unblock, SIGHUP)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        unblock()
         for sig in [SIGINT, SIGTERM, SIGHUP] where !isIgnored(sig) {
             signal(sig) { sig in
                 // Only async-signal-safe work here: an atomic exchange and, the second time, _exit.
                 if Interrupts.received.exchange(sig, ordering: .relaxed) != 0 { _exit(128 + sig) }
             }
         }
+    }
+
+    /// Unblocks SIGINT, SIGTERM and SIGHUP. A parent may have started us with them blocked (the
+    /// mask survives exec); then Ctrl-C and kill would never reach a handler, nor end a command
+    /// that keeps the default action (bench, eval): called first thing by every command.
+    static func unblock() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGHUP)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// Whether `sig` was set to SIG_IGN when the process started.

@@ -32,38 +32,6 @@ public struct EpochReport: Sendable, Equatable {
     public let seconds: Double
 }
 
-/// Loss and accuracy on a dataset; for classification also the confusion matrix.
-public struct Evaluation: Sendable, Equatable {
-    /// The mean loss.
-    public let loss: Double
-    /// Fraction of correct predictions, when the data has classes (or one binary output).
-    public let accuracy: Double?
-    /// Number of samples.
-    public let count: Int
-    /// confusion[actual][predicted] counts, for classification data.
-    public let confusion: [[Int]]?
-
-    /// Per class: correct predictions of the class / all predictions of the class (0 when none).
-    public var precision: [Double]? {
-        confusion.map { m in
-            (0..<m.count).map { c in
-                let predicted = m.reduce(0) { $0 + $1[c] }
-                return predicted == 0 ? 0 : Double(m[c][c]) / Double(predicted)
-            }
-        }
-    }
-
-    /// Per class: correct predictions of the class / samples of the class (0 when none).
-    public var recall: [Double]? {
-        confusion.map { m in
-            m.indices.map { c in
-                let actual = m[c].reduce(0, +)
-                return actual == 0 ? 0 : Double(m[c][c]) / Double(actual)
-            }
-        }
-    }
-}
-
 /// Outputs for a batch of inputs.
 public struct Prediction: Sendable {
     /// (samples, outputs): class probabilities (softmax or sigmoid), or raw outputs for MSE.

@@ -165,7 +165,7 @@ public final class Trainer {
                     onBatch(BatchReport(
                         epoch: epochIndex + 1, epochs: epochs, batch: batchIndex, batches: batches,
                         loss: lossSum / Double(seen),
-                        accuracy: hasAccuracy(train) ? Double(correct) / Double(seen) : nil,
+                        accuracy: accuracy(correct: correct, seen: seen, data: train),
                         samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds))
                 }
                 if batchIndex < batches, stopRequested() { return .stopped }
@@ -175,8 +175,8 @@ public final class Trainer {
             let report = EpochReport(
                 epoch: epochIndex + 1, epochs: epochs,
                 trainLoss: lossSum / Double(max(seen, 1)),
-                trainAccuracy: hasAccuracy(train) ? Double(correct) / Double(max(seen, 1)) : nil,
-                testLoss: evaluation?.loss, testAccuracy: evaluation?.accuracy,
+                trainAccuracy: accuracy(correct: correct, seen: seen, data: train),
+                testLoss: evaluation?.loss, testAccuracy: evaluation?.classification?.accuracy,
                 samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds)
             state.history.append(report)
             state.epochsCompleted += 1
@@ -242,8 +242,9 @@ public final class Trainer {
                         batch: state.batchesCompleted).0
     }
 
-    /// Loss and accuracy (and a confusion matrix for classification) on `data`, in evaluation
-    /// mode (``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)`` switches back to training).
+    /// ``Sequential/evaluate(_:loss:backend:batchSize:)`` of the trainer's model with its loss
+    /// and backend: a convenience, the same evaluation. Runs in evaluation mode
+    /// (``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)`` switches back to training).
     public func evaluate(_ data: Dataset, batchSize: Int = 512) throws -> Evaluation {
         try model.evaluate(data, loss: loss, backend: backend, batchSize: batchSize)
     }
@@ -290,24 +291,22 @@ public final class Trainer {
     /// last step, so all of them stop at the same step.
     private func stopRequested() -> Bool { exchange?.stopAgreed ?? (shouldStop?() == true) }
 
-    private func hasAccuracy(_ data: Dataset) -> Bool { data.labels != nil || data.outputCount == 1 }
+    /// The fraction of correct decisions, nil for regression (see ``DecisionRule``).
+    private func accuracy(correct: Int, seen: Int, data: Dataset) -> Double? {
+        let rule = DecisionRule(loss: loss, data: data)
+        guard rule != .regression else { return nil }
+        return Double(correct) / Double(max(seen * rule.decisionsPerSample(width: data.outputCount), 1))
+    }
 
+    /// Correct decisions in the batch, by the rule ``Sequential/evaluate(_:loss:backend:batchSize:)`` uses.
     private func countCorrect(_ output: Tensor, data: Dataset) -> Int {
-        switch data.targets {
-        case .labels:
-            if predicted.count < output.rows { predicted = Array(repeating: 0, count: output.rows) }
-            return predicted.withUnsafeMutableBufferPointer { out in
-                backend.argmaxRows(output.data, rows: output.rows, cols: output.cols, into: out.baseAddress!)
-                return batchLabels.withUnsafeBufferPointer { labels in
-                    (0..<output.rows).reduce(0) { $0 + (out[$1] == labels[$1] ? 1 : 0) }
-                }
-            }
-        case .values:
-            guard output.cols == 1, let targets = batchTargets else { return 0 }
-            return (0..<output.rows).reduce(0) { count, r in
-                count + (loss.predictsPositive(output.data[r]) == (targets.data[r] > 0.5) ? 1 : 0)
-            }
+        let rule = DecisionRule(loss: loss, data: data)
+        var correct = 0
+        batchLabels.withUnsafeBufferPointer { labels in
+            rule.forEachDecision(output: output, labels: labels.baseAddress, targets: batchTargets?.data,
+                                 backend: backend, predicted: &predicted) { if $0 == $1 { correct += 1 } }
         }
+        return correct
     }
 
     /// Scales every gradient by min(1, maxNorm / ‖g‖₂) over all parameters together.

@@ -10,7 +10,10 @@ let package = Package(
     name: "Backprop",
     products: [
         .library(name: "Backprop", targets: ["Backprop"]),
-        .executable(name: "backprop", targets: ["BackpropCLI"]),
+        // The command line as a library: another package registers its own backend, then calls
+        // `BackpropCommand.main()` to get every `backprop` command with `--backend NAME`.
+        .library(name: "BackpropCLI", targets: ["BackpropCLI"]),
+        .executable(name: "backprop", targets: ["BackpropMain"]),
     ],
     traits: [
         .default(enabledTraits: ["OpenMP"]),
@@ -45,12 +48,18 @@ let package = Package(
             dependencies: ["CKernels", "CZlib"],
             resources: [.copy("Resources/digits.csv.gz")]
         ),
-        .executableTarget(
+        // Every `backprop` command (swift-argument-parser), as a library.
+        .target(
             name: "BackpropCLI",
             dependencies: [
                 "Backprop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // The `backprop` executable: one line that runs BackpropCLI.
+        .executableTarget(
+            name: "BackpropMain",
+            dependencies: ["BackpropCLI"]
         ),
         // Layers written as a user would, from outside the module: `import Backprop`, no @testable.
         .testTarget(

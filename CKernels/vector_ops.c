@@ -23,6 +23,12 @@ void bp_scale(const bp_context *ctx, float *x, float s, long n) {
     for (long i = 0; i < n; i++) x[i] *= s;
 }
 
+// a, b, y: (n); y may be a or b (each element is read before it is written).
+void bp_multiply(const bp_context *ctx, const float *a, const float *b, float *y, long n) {
+    (void)ctx;  // a memory stream, as bp_scale
+    for (long i = 0; i < n; i++) y[i] = a[i] * b[i];
+}
+
 typedef struct {
     const float *x;
     long n, chunks;

@@ -137,6 +137,8 @@ void bp_copy(const bp_context *ctx, const float *src, float *dst, long n);
 void bp_scale(const bp_context *ctx, float *x, float s, long n);
 /// Returns sum x[i]^2 (accumulated in double).
 double bp_sum_squares(const bp_context *ctx, const float *x, long n);
+/// y[i] = a[i] * b[i] for n values; y may be a or b.
+void bp_multiply(const bp_context *ctx, const float *a, const float *b, float *y, long n);
 
 // ---- Optimizer updates -------------------------------------------------------------------
 

@@ -10,11 +10,14 @@
 // `BackendPlugins.load(path:)` in Swift), checks the table and registers a backend under the
 // plugin's name. docs/PLUGINS.md explains the rules and walks through Plugins/example.
 //
-// Versioning. `abi_version` is BP_PLUGIN_ABI_VERSION as the plugin saw it; the host refuses a
-// version it does not know (older or newer). Within one version, new op slots are only ever
-// appended, and `struct_size` (sizeof(bp_plugin) as the plugin was compiled) tells the host
-// which slots exist: a table smaller than version 1's is refused, a larger one is accepted
-// and its unknown tail ignored.
+// Versioning. `abi_version` is BP_PLUGIN_ABI_VERSION as the plugin saw it. Each version only
+// appends op slots to the previous one (version 2 appended the image ops after adam_update),
+// so an older table is a prefix of this one: the host accepts every version from
+// BP_PLUGIN_ABI_OLDEST to BP_PLUGIN_ABI_VERSION, reads only `struct_size` bytes (sizeof(bp_plugin)
+// as the plugin was compiled) and treats every slot past them as NULL (the host's C kernels).
+// A version newer than the host's, older than BP_PLUGIN_ABI_OLDEST, or a table smaller than its
+// version's size is refused with one error naming the path. A change that is not an append
+// (a new argument, a new meaning) would raise BP_PLUGIN_ABI_OLDEST to the new version.
 //
 // Ownership. Every pointer in the table and every string the plugin returns belong to the
 // plugin and must stay valid until the library is unloaded (Backprop never unloads it).
@@ -26,7 +29,7 @@
 // at the same time.
 //
 // Semantics. Every op has exactly the semantics of the matching function of the C kernels
-// (CKernels/include/backprop_kernels.h, the same names without `bp_`) and of the Swift
+// (CKernels/include/backprop_kernels.h and backprop_spatial.h, the same names without `bp_`) and of the Swift
 // `Backend` protocol: row-major float32, leading dimensions >= the row width, beta == 0 never
 // reads C, sizes of 0 are no-ops. A NULL op slot means "run the host's C kernels for this op"
 // (with the same thread count), never the slow Swift reference; `backprop backends` and
@@ -41,13 +44,24 @@
 extern "C" {
 #endif
 
-/// The ABI version this header describes.
-#define BP_PLUGIN_ABI_VERSION 1u
+/// The ABI version this header describes: 1 had the dense ops, 2 appended the image ops.
+#define BP_PLUGIN_ABI_VERSION 2u
+/// The oldest version a host built from this header still loads (its table is a prefix).
+#define BP_PLUGIN_ABI_OLDEST 1u
 /// The name of the function every plugin exports.
 #define BP_PLUGIN_ENTRY "backprop_plugin"
 
 /// A plugin's per-instance state (its thread count, its library handles); opaque to the host.
 typedef struct bp_plugin_instance bp_plugin_instance;
+
+/// A sliding window over one (channels, height, width) sample, as `bp_window2d` of
+/// backprop_spatial.h (same fields, same order). Output size per axis:
+/// out = (in + 2 padding - kernel) / stride + 1.
+typedef struct bp_plugin_window2d {
+    long channels, height, width;
+    long kernel_h, kernel_w;
+    long stride, padding;
+} bp_plugin_window2d;
 
 typedef struct bp_plugin {
     // ---- Header: never moves -------------------------------------------------------------
@@ -113,6 +127,50 @@ typedef struct bp_plugin {
     void (*adam_update)(bp_plugin_instance *self, float *param, const float *grad, float *m, float *v,
                         long n, float lr, float beta1, float beta2, float eps, float weight_decay,
                         int decoupled, long step);
+
+    // ---- Ops appended by version 2: images (NCHW), as backprop_spatial.h -------------------
+    /// x: (N, C, H, W) -> col: (C kh kw, N outH outW); zeros in the padding.
+    void (*im2col)(bp_plugin_instance *self, const float *x, long batch, const bp_plugin_window2d *w,
+                   float *col);
+    /// col: (C kh kw, N outH outW) -> dx: (N, C, H, W), the adjoint of im2col (overwrites dx).
+    void (*col2im)(bp_plugin_instance *self, const float *col, long batch, const bp_plugin_window2d *w,
+                   float *dx);
+    /// x: (a, b, inner) -> y: (b, a, inner); no overlap.
+    void (*swap_leading_axes)(bp_plugin_instance *self, const float *x, long a, long b, long inner, float *y);
+    /// x: (planes, H, W) -> y, argmax: (planes, outH, outW); argmax is the index in its plane
+    /// (iy W + ix) of the first maximum, NaN winning.
+    void (*maxpool2d_forward)(bp_plugin_instance *self, const float *x, long planes,
+                              const bp_plugin_window2d *w, float *y, int32_t *argmax);
+    /// dy, argmax: (planes, outH, outW) -> dx: (planes, H, W) (overwrites dx; overlaps add).
+    void (*maxpool2d_backward)(bp_plugin_instance *self, const float *dy, const int32_t *argmax,
+                               long planes, const bp_plugin_window2d *w, float *dx);
+    /// x: (planes, H, W) -> y: (planes, outH, outW), the mean over kh kw (padding counts as 0).
+    void (*avgpool2d_forward)(bp_plugin_instance *self, const float *x, long planes,
+                              const bp_plugin_window2d *w, float *y);
+    /// dy: (planes, outH, outW) -> dx: (planes, H, W) (overwrites dx).
+    void (*avgpool2d_backward)(bp_plugin_instance *self, const float *dy, long planes,
+                               const bp_plugin_window2d *w, float *dx);
+    /// x: (N, C, S) += bias: (C).
+    void (*add_channel_bias)(bp_plugin_instance *self, float *x, const float *bias, long batch,
+                             long channels, long spatial);
+    /// out: (C) = (accumulate ? out : 0) + sums over (n, s) of x: (N, C, S), summed in double.
+    void (*sum_channels)(bp_plugin_instance *self, const float *x, long batch, long channels,
+                         long spatial, float *out, int accumulate);
+    /// x: (N, C, S) -> mean, variance (biased): (C), computed in double.
+    void (*batchnorm_statistics)(bp_plugin_instance *self, const float *x, long batch, long channels,
+                                 long spatial, float *mean, float *variance);
+    /// y = gamma (x - mean) / sqrt(var + eps) + beta per channel; xhat (may be NULL) gets the
+    /// normalized x. x, xhat, y: (N, C, S); mean, variance, gamma, beta: (C).
+    void (*batchnorm_forward)(bp_plugin_instance *self, const float *x, long batch, long channels,
+                              long spatial, const float *mean, const float *variance, float epsilon,
+                              const float *gamma, const float *beta, float *xhat, float *y);
+    /// Batch-statistics backward; dx may be NULL (skipped). dgamma, dbeta: (C), (+)= per
+    /// `accumulate`.
+    void (*batchnorm_backward)(bp_plugin_instance *self, const float *dy, const float *xhat, long batch,
+                               long channels, long spatial, const float *variance, float epsilon,
+                               const float *gamma, float *dx, float *dgamma, float *dbeta, int accumulate);
+    /// y[i] = a[i] b[i] for n values; y may be a or b.
+    void (*multiply)(bp_plugin_instance *self, const float *a, const float *b, float *y, long n);
 } bp_plugin;
 
 /// The type of the exported BP_PLUGIN_ENTRY function.

@@ -1,5 +1,5 @@
-// The smallest honest Backprop plugin: GEMM with plain loops, every other op left NULL, so
-// the host's C kernels run them. Build: cc -shared -fPIC -O2 -I <backprop>/CKernels/include
+// The smallest honest Backprop plugin: GEMM and one image op (the per-channel bias of a
+// convolution) with plain loops, every other op left NULL, so the host's C kernels run them. Build: cc -shared -fPIC -O2 -I <backprop>/CKernels/include
 // example.c -o libbackprop-example.so. The walk-through is docs/PLUGINS.md.
 #include <stdlib.h>
 
@@ -40,14 +40,27 @@ static void sgemm(bp_plugin_instance *self, int trans_a, int trans_b, long m, lo
     }
 }
 
+// x: (batch, channels, spatial) += bias: (channels), the bias of a convolution's output.
+static void add_channel_bias(bp_plugin_instance *self, float *x, const float *bias, long batch,
+                             long channels, long spatial) {
+    (void)self;
+    for (long n = 0; n < batch; n++) {
+        for (long c = 0; c < channels; c++) {
+            float *plane = x + (n * channels + c) * spatial;
+            for (long s = 0; s < spatial; s++) plane[s] += bias[c];
+        }
+    }
+}
+
 static const bp_plugin table = {
     .abi_version = BP_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(bp_plugin),
     .name = "example",
-    .detail = "example plugin: plain-loop GEMM",
+    .detail = "example plugin: plain-loop GEMM and channel bias",
     .create = create,
     .destroy = destroy,
     .sgemm = sgemm,
+    .add_channel_bias = add_channel_bias,  // an op appended by ABI version 2
 };
 
 const bp_plugin *backprop_plugin(void) { return &table; }

@@ -17,14 +17,22 @@ struct BackendsCommand: ParsableCommand {
 
     @OptionGroup var plugins: PluginOptions
 
-    @Flag(help: "Print a JSON array of {name, available, reason, detail} instead of a table.")
+    @Flag(help: "Also list, per available backend, the ops that run on the Swift reference loops instead of its own code.")
+    var ops = false
+
+    @Flag(help: "Print a JSON array of {name, available, reason, detail} (with --ops, also reference_ops) instead of a table.")
     var json = false
 
     func run() throws {
         try plugins.load()
         let entries = try BackendRegistry.entries(threads: threads)
+        let fallbacks = ops ? try referenceOps(of: entries) : [:]
         if json {
-            try printJSON(entries)
+            if ops {
+                try printJSON(entries.map { BackendOpsRow(info: $0, referenceOps: fallbacks[$0.name]?.map(\.rawValue)) })
+            } else {
+                try printJSON(entries)
+            }
             return
         }
         let nameWidth = max(4, entries.map(\.name.count).max() ?? 0)
@@ -32,7 +40,40 @@ struct BackendsCommand: ParsableCommand {
         for entry in entries {
             let text = entry.available ? entry.detail : "\(entry.reason ?? "unavailable")"
             print(pad(entry.name, nameWidth) + "  " + pad(entry.available ? "yes" : "no", 9) + "  " + text)
+            guard let fallback = fallbacks[entry.name] else { continue }
+            let indent = String(repeating: " ", count: nameWidth + 13)
+            if entry.name == "swift" {
+                print(indent + "every op is the Swift reference (the oracle)")
+            } else if fallback.isEmpty {
+                print(indent + "every op has its own implementation (none on the Swift reference)")
+            } else {
+                print(indent + "on the Swift reference: " + fallback.map(\.rawValue).joined(separator: " "))
+            }
         }
+    }
+
+    /// For each available backend, the ops it runs on the reference loops.
+    private func referenceOps(of entries: [BackendInfo]) throws -> [String: [VerifiedOp]] {
+        var result: [String: [VerifiedOp]] = [:]
+        for entry in entries where entry.available {
+            result[entry.name] = ReferenceFallbacks.ops(of: try BackendRegistry.make(name: entry.name, threads: threads))
+        }
+        return result
+    }
+}
+
+/// A `backends --ops --json` row: the registry's row and the ops on the reference (null when
+/// the backend is unavailable).
+private struct BackendOpsRow: Encodable {
+    let info: BackendInfo
+    let referenceOps: [String]?
+
+    private enum CodingKeys: String, CodingKey { case referenceOps }
+
+    func encode(to encoder: any Encoder) throws {
+        try info.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(referenceOps, forKey: .referenceOps)
     }
 }
 

@@ -2,9 +2,22 @@ import ArgumentParser
 import Backprop
 
 /// `backprop`: train, evaluate and use neural networks from the command line.
-@main
-struct BackpropCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+///
+/// The `backprop` executable is `BackpropCommand.main()`. Another package gets the same command
+/// line for its own backend by depending on the `BackpropCLI` product:
+///
+/// ```swift
+/// import Backprop
+/// import BackpropCLI
+///
+/// try BackendRegistry.register(.init(name: "mine", summary: "my backend") { threads, _ in
+///     MyBackend(threads: threads)
+/// })
+/// BackpropCommand.main()   // `mytool train --backend mine`, `mytool verify --backend mine`, ...
+/// ```
+public struct BackpropCommand: ParsableCommand {
+    /// The name, help text, version and subcommands of `backprop`.
+    public static let configuration = CommandConfiguration(
         commandName: "backprop",
         abstract: "Train neural networks by backpropagation on the CPU.",
         discussion: """
@@ -30,12 +43,22 @@ struct BackpropCommand: ParsableCommand {
         AllReduceBenchCommand.self,
     ]
 
-    /// Parses, runs, and turns every error into one line on stderr and an exit status.
-    static func main() {
+    /// The root command holds no options (swift-argument-parser builds it); run ``main()``.
+    public init() {}
+
+    /// Runs the command line of this process (`CommandLine.arguments`); see ``main(_:)``.
+    public static func main() {
+        main(nil)
+    }
+
+    /// Parses `arguments` (without the program name; nil: the process's), runs the command, and
+    /// turns every error into one `error:` line on stderr and the documented exit status (the
+    /// process exits then). Returns when the command succeeds.
+    public static func main(_ arguments: [String]?) {
         ignoreBrokenPipes()
         Interrupts.unblock()
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
             exitWithError(error)

@@ -11,8 +11,9 @@ struct VerifyCommand: ParsableCommand {
             Prints, per backend and op, the largest absolute and relative error and whether it \
             is within the op's tolerance. With --plugin (and no --backend) it verifies the \
             plugins' backends, says which ops are the plugin's own, and also trains digits for \
-            3 epochs against the reference (--training does that for any backend). Exits with \
-            status 1 when any check fails.
+            3 epochs against the reference (--training does that for any backend). A backend \
+            with ops that fall back to the Swift reference loops is named with those ops (a \
+            note, not a failure). Exits with status 1 when any check fails.
             """)
 
     @Option(name: .customLong("backend"), help: "A backend to verify; repeat for several (default: every available one).")
@@ -55,9 +56,14 @@ struct VerifyCommand: ParsableCommand {
                       + (plugin.nativeOps.isEmpty ? "none" : plugin.nativeOps.joined(separator: " "))
                       + "; from the host's C kernels: " + plugin.hostOps.joined(separator: " "))
             }
-            reports.append(try Conformance.run(
+            let report = try Conformance.run(
                 backend, verifier: verifier, ops: selectedOps.isEmpty ? VerifiedOp.allCases : selectedOps,
-                training: training || !pluginNames.isEmpty))
+                training: training || !pluginNames.isEmpty)
+            if !json, !report.referenceOps.isEmpty {
+                print("\(backend.name): runs on the Swift reference (no implementation of its own): "
+                      + report.referenceOps.map(\.rawValue).joined(separator: " "))
+            }
+            reports.append(report)
         }
         let records = reports.flatMap(\.ops)
         if json {

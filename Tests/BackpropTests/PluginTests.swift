@@ -38,7 +38,7 @@ struct PluginTests {
         _ name: String, version: String = "BP_PLUGIN_ABI_VERSION", size: String = "sizeof(bp_plugin)",
         nameField: String? = nil, create: String = "create", entry: String = "backprop_plugin",
         createBody: String = "bp_plugin_instance *s = malloc(sizeof *s); if (s) s->threads = threads; return s;",
-        probe: String = "NULL", gemm: String? = nil
+        probe: String = "NULL", gemm: String? = nil, code: String = "", fields: String = ""
     ) throws -> String {
         let gemmBody = gemm ?? """
             for (long i = 0; i < m; i++) for (long j = 0; j < n; j++) {
@@ -63,10 +63,11 @@ struct PluginTests {
                 (void)self; (void)says_no;
                 \(gemmBody)
             }
+            \(code)
             static const bp_plugin table = {
                 .abi_version = \(version), .struct_size = \(size), .name = \(nameField ?? "\"\(name)\""),
                 .detail = "test plugin \(name)", .probe = \(probe), .create = \(create), .destroy = destroy,
-                .sgemm = sgemm,
+                .sgemm = sgemm, \(fields)
             };
             const bp_plugin *\(entry)(void) { return &table; }
             """
@@ -94,11 +95,14 @@ struct PluginTests {
         let noEntry = try Self.testPlugin("noentry", entry: "something_else")
         #expect(Self.loadError(noEntry).contains("does not export 'backprop_plugin'"))
         let future = try Self.testPlugin("future", version: "99")
-        #expect(Self.loadError(future).contains("ABI version 99, newer than this host's version 1"))
+        #expect(Self.loadError(future).contains("ABI version 99, newer than this host's version 2"))
         let past = try Self.testPlugin("past", version: "0")
-        #expect(Self.loadError(past).contains("ABI version 0, older than"))
+        #expect(Self.loadError(past).contains("ABI version 0, older than the oldest this host loads (1)"))
         let small = try Self.testPlugin("small", size: "16")
         #expect(Self.loadError(small).contains("its table is 16 bytes, smaller than"))
+        // A version-2 table cut at version 1's size: too small for the version it claims.
+        let cut = try Self.testPlugin("cut", size: "offsetof(bp_plugin, im2col)")
+        #expect(Self.loadError(cut).contains("smaller than the \(BackendPlugins.tableSize(ofVersion: 2)) bytes of ABI version 2"))
         let clash = try Self.testPlugin("clash", nameField: "\"c\"")
         #expect(Self.loadError(clash).contains("'c' clashes with a built-in backend"))
         let noName = try Self.testPlugin("noname", nameField: "NULL")
@@ -118,6 +122,51 @@ struct PluginTests {
         let text = Self.directory + "/libbackprop-text.so"
         try "not a library".write(toFile: text, atomically: true, encoding: .utf8)
         #expect(Self.loadError(text).hasPrefix("cannot be loaded: "))
+    }
+
+    /// The image ops of ABI version 2, the slots a version-1 plugin does not have.
+    static let imageOps: [VerifiedOp] = [
+        .im2col, .col2im, .swapLeadingAxes, .maxPool2dForward, .maxPool2dBackward, .avgPool2dForward,
+        .avgPool2dBackward, .addChannelBias, .sumChannels, .batchNormStatistics, .batchNormForward,
+        .batchNormBackward, .multiply,
+    ]
+
+    @Test func aVersionOnePluginLoadsWithTheImageOpsOnTheHost() throws {
+        // Built as a version-1 plugin sees it: its table ends where version 2's image slots
+        // begin. The bytes past struct_size hold a bogus pointer, which the host must not read.
+        let old = try Self.testPlugin(
+            "abione", version: "1", size: "offsetof(bp_plugin, im2col)",
+            fields: ".im2col = (__typeof__(((bp_plugin *)0)->im2col))8, .multiply = (__typeof__(((bp_plugin *)0)->multiply))8")
+        let name = try BackendPlugins.load(path: old)
+        let backend = try #require(try BackendRegistry.make(name: name, threads: 1, environment: [:]) as? PluginBackend)
+        #expect(backend.nativeOps == ["sgemm"] && backend.hostOps.count == 29 && backend.detail.contains("(ABI 1)"))
+        let report = try Conformance.run(backend, ops: Self.imageOps, training: false)
+        #expect(report.passed && report.ops.count == 13, "\(report.failures)")
+    }
+
+    @Test func verifyNamesABrokenImageOpOfAPlugin() throws {
+        // A native maxpool2d_forward that takes the window's first element, not its maximum:
+        // the slot is called (not the host's kernel), and verify names the op.
+        let firstNotMax = try Self.testPlugin("firstnotmax", code: """
+            static void first(bp_plugin_instance *self, const float *x, long planes, const bp_plugin_window2d *w,
+                              float *y, int32_t *argmax) {
+                (void)self;
+                long oh = (w->height + 2 * w->padding - w->kernel_h) / w->stride + 1;
+                long ow = (w->width + 2 * w->padding - w->kernel_w) / w->stride + 1;
+                for (long p = 0; p < planes; p++) for (long i = 0; i < oh; i++) for (long j = 0; j < ow; j++) {
+                    long iy = i * w->stride - w->padding, ix = j * w->stride - w->padding;
+                    if (iy < 0) iy = 0;
+                    if (ix < 0) ix = 0;
+                    y[(p * oh + i) * ow + j] = x[(p * w->height + iy) * w->width + ix];
+                    argmax[(p * oh + i) * ow + j] = (int32_t)(iy * w->width + ix);
+                }
+            }
+            """, fields: ".maxpool2d_forward = first,")
+        let name = try BackendPlugins.load(path: firstNotMax)
+        let backend = try #require(try BackendRegistry.make(name: name, threads: 1, environment: [:]) as? PluginBackend)
+        #expect(backend.nativeOps == ["sgemm", "maxpool2d_forward"])
+        let report = try Conformance.run(backend, ops: Self.imageOps, training: false)
+        #expect(report.failures.count == 1 && report.failures[0].hasPrefix("\(name) maxpool2d_forward:"), "\(report.failures)")
     }
 
     @Test func aPluginThatCannotRunHereIsAnUnavailableRow() throws {
@@ -167,7 +216,7 @@ struct PluginTests {
 
     @Test func theCLIGivesOneErrorLineForABadPlugin() throws {
         let dir = try CLITests.temporaryDirectory()
-        let future = try Self.testPlugin("clifuture", version: "2")
+        let future = try Self.testPlugin("clifuture", version: "3")
         for arguments in [["backends", "--plugin", future], ["train", "--plugin", dir + "/nothing.so", "--epochs", "1"],
                           ["bench", "gemm", "--plugin", future, "--quick"]] {
             let run = try CLITests.run(arguments, in: dir)
@@ -223,7 +272,7 @@ struct PluginTests {
         let name = try #require(loaded, "the example plugin needs only a C compiler")
         #expect(name == "example")
         let backend = try #require(try BackendRegistry.make(name: name, threads: 2, environment: [:]) as? PluginBackend)
-        #expect(backend.nativeOps == ["sgemm"] && backend.hostOps.count == 16)
+        #expect(backend.nativeOps == ["sgemm", "add_channel_bias"] && backend.hostOps.count == 28)
         let report = try Conformance.run(backend, training: false)
         #expect(report.passed, "\(report.failures)")
         try Self.trainsLikeC(name)

@@ -27,6 +27,17 @@ public enum BackendPlugins {
     public static let entrySymbol = "backprop_plugin"
     /// The ABI version this host speaks (`BP_PLUGIN_ABI_VERSION`).
     public static let abiVersion = Int(BP_PLUGIN_ABI_VERSION)
+    /// The oldest ABI version this host still loads (`BP_PLUGIN_ABI_OLDEST`): each version only
+    /// appended slots, so an older table is a prefix whose missing slots are NULL.
+    public static let oldestABIVersion = Int(BP_PLUGIN_ABI_OLDEST)
+
+    /// The size of a table of ABI `version`: where the first slot of the next version starts.
+    static func tableSize(ofVersion version: Int) -> Int {
+        switch version {
+        case 1: MemoryLayout<bp_plugin>.offset(of: \bp_plugin.im2col)!
+        default: MemoryLayout<bp_plugin>.size
+        }
+    }
     /// In a directory of ``ProcessEnvironment/pluginPathVariable``, the files loaded are
     /// `libbackprop-*.so`.
     public static let filePrefix = "libbackprop-", fileSuffix = ".so"
@@ -94,18 +105,31 @@ public enum BackendPlugins {
         guard let tablePointer = entry() else { throw bad("'\(entrySymbol)' returned NULL") }
         // Read the two header fields before trusting the size of the rest.
         let header = UnsafeRawPointer(tablePointer)
-        let version = header.load(as: UInt32.self)
-        let size = header.load(fromByteOffset: 4, as: UInt32.self)
-        if Int(version) != abiVersion {
-            let age = Int(version) > abiVersion ? "newer" : "older"
-            throw bad("built for plugin ABI version \(version), \(age) than this host's version \(abiVersion); "
+        let version = Int(header.load(as: UInt32.self))
+        let size = Int(header.load(fromByteOffset: 4, as: UInt32.self))
+        if version > abiVersion || version < oldestABIVersion {
+            let age = version > abiVersion ? "newer than this host's version \(abiVersion)"
+                : "older than the oldest this host loads (\(oldestABIVersion))"
+            throw bad("built for plugin ABI version \(version), \(age); "
                       + "rebuild it against this Backprop's backprop_plugin.h")
         }
-        if Int(size) < MemoryLayout<bp_plugin>.size {
-            throw bad("its table is \(size) bytes, smaller than the \(MemoryLayout<bp_plugin>.size) bytes of ABI "
-                      + "version \(abiVersion); rebuild it against this Backprop's backprop_plugin.h")
+        let needed = tableSize(ofVersion: version)
+        if size < needed {
+            throw bad("its table is \(size) bytes, smaller than the \(needed) bytes of ABI "
+                      + "version \(version); rebuild it against this Backprop's backprop_plugin.h")
         }
-        let table = tablePointer.pointee
+        // Copy only the bytes the plugin has (an older version's table is shorter, and reading
+        // past it would read past the library's data); the slots it lacks stay NULL.
+        var table = bp_plugin()  // every slot NULL
+        withUnsafeMutableBytes(of: &table) { bytes in
+            bytes.copyMemory(from: UnsafeRawBufferPointer(start: header, count: min(size, bytes.count)))
+        }
+        return try register(table: table, path: path)
+    }
+
+    /// Checks the required fields and the name of a table already read, and registers it.
+    private static func register(table: bp_plugin, path: String) throws -> String {
+        func bad(_ reason: String) -> BackpropError { .badPlugin(path: path, reason: reason) }
         guard let namePointer = table.name else { throw bad("required field 'name' is NULL") }
         guard table.detail != nil else { throw bad("required field 'detail' is NULL") }
         guard table.create != nil else { throw bad("required field 'create' is NULL") }
@@ -121,10 +145,10 @@ public enum BackendPlugins {
             throw bad("its name '\(name)' is already registered (another plugin or backend); rename one of them")
         }
         let summary = "plugin \(path): \(String(cString: table.detail))"
-        let shared = PluginTable(pointer: tablePointer)
+        let shared = PluginTable(table: table)
         do {
             try BackendRegistry.register(.init(name: name, summary: summary) { threads, environment in
-                try PluginBackend(table: shared.pointer.pointee, path: path, threads: threads, environment: environment)
+                try PluginBackend(table: shared.table, path: path, threads: threads, environment: environment)
             })
         } catch {
             throw bad("\(error)")
@@ -133,7 +157,8 @@ public enum BackendPlugins {
     }
 }
 
-/// A plugin's table: static data of a library that is never unloaded, so safe to share.
+/// A plugin's table, copied once and never written: its pointers are functions and strings of a
+/// library that is never unloaded, so safe to share.
 private struct PluginTable: @unchecked Sendable {
-    let pointer: UnsafePointer<bp_plugin>
+    let table: bp_plugin
 }

@@ -146,6 +146,10 @@ public final class CBackend: Backend, @unchecked Sendable {
         bp_sum_squares(context, x, count)
     }
 
+    public func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        bp_multiply(context, a, b, y, count)
+    }
+
     public func sgdUpdate(
         param: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>,
         velocity: UnsafeMutablePointer<Float>?, count: Int,

@@ -45,7 +45,8 @@ public final class PluginBackend: Backend, @unchecked Sendable {
         nativeOps = slots.filter(\.native).map(\.name)
         hostOps = slots.filter { !$0.native }.map(\.name)
         let own = nativeOps.isEmpty ? "none" : nativeOps.joined(separator: " ")
-        detail = "\(String(cString: table.detail)), \(threads) thread\(threads == 1 ? "" : "s"); plugin \(path); "
+        detail = "\(String(cString: table.detail)), \(threads) thread\(threads == 1 ? "" : "s"); plugin \(path) "
+            + "(ABI \(table.abi_version)); "
             + "native ops: \(own); \(hostOps.count) other ops on the host's C kernels (\(host.simdLevel))"
     }
 
@@ -64,7 +65,14 @@ public final class PluginBackend: Backend, @unchecked Sendable {
          ("softmax_xent_probs", t.softmax_xent_probs != nil), ("mse", t.mse != nil),
          ("bce_logits", t.bce_logits != nil), ("argmax_rows", t.argmax_rows != nil), ("fill", t.fill != nil),
          ("copy", t.copy != nil), ("scale", t.scale != nil), ("sum_squares", t.sum_squares != nil),
-         ("sgd_update", t.sgd_update != nil), ("adam_update", t.adam_update != nil)]
+         ("sgd_update", t.sgd_update != nil), ("adam_update", t.adam_update != nil),
+         // Version 2: the image ops (NULL in a version-1 table).
+         ("im2col", t.im2col != nil), ("col2im", t.col2im != nil), ("swap_leading_axes", t.swap_leading_axes != nil),
+         ("maxpool2d_forward", t.maxpool2d_forward != nil), ("maxpool2d_backward", t.maxpool2d_backward != nil),
+         ("avgpool2d_forward", t.avgpool2d_forward != nil), ("avgpool2d_backward", t.avgpool2d_backward != nil),
+         ("add_channel_bias", t.add_channel_bias != nil), ("sum_channels", t.sum_channels != nil),
+         ("batchnorm_statistics", t.batchnorm_statistics != nil), ("batchnorm_forward", t.batchnorm_forward != nil),
+         ("batchnorm_backward", t.batchnorm_backward != nil), ("multiply", t.multiply != nil)]
     }
 
     // op(A): (m, k), op(B): (k, n) -> C: (m, n)
@@ -208,58 +216,84 @@ public final class PluginBackend: Backend, @unchecked Sendable {
     }
 }
 
-// The image primitives: the host's C kernels (the plugin table has no slots for them yet).
+// The image primitives (slots appended by ABI version 2): the plugin's function, else the host's.
 extension PluginBackend {
     public func im2col(_ x: UnsafePointer<Float>, batch: Int, window: Window2d, col: UnsafeMutablePointer<Float>) {
-        host.im2col(x, batch: batch, window: window, col: col)
+        guard let f = table.im2col else { return host.im2col(x, batch: batch, window: window, col: col) }
+        var w = window.pluginWindow
+        f(instance, x, batch, &w, col)
     }
 
     public func col2im(_ col: UnsafePointer<Float>, batch: Int, window: Window2d, dx: UnsafeMutablePointer<Float>) {
-        host.col2im(col, batch: batch, window: window, dx: dx)
+        guard let f = table.col2im else { return host.col2im(col, batch: batch, window: window, dx: dx) }
+        var w = window.pluginWindow
+        f(instance, col, batch, &w, dx)
     }
 
     public func swapLeadingAxes(_ x: UnsafePointer<Float>, a: Int, b: Int, inner: Int, y: UnsafeMutablePointer<Float>) {
-        host.swapLeadingAxes(x, a: a, b: b, inner: inner, y: y)
+        guard let f = table.swap_leading_axes else { return host.swapLeadingAxes(x, a: a, b: b, inner: inner, y: y) }
+        f(instance, x, a, b, inner, y)
     }
 
     public func maxPool2dForward(
         _ x: UnsafePointer<Float>, planes: Int, window: Window2d,
         y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
     ) {
-        host.maxPool2dForward(x, planes: planes, window: window, y: y, argmax: argmax)
+        guard let f = table.maxpool2d_forward else {
+            return host.maxPool2dForward(x, planes: planes, window: window, y: y, argmax: argmax)
+        }
+        var w = window.pluginWindow
+        f(instance, x, planes, &w, y, argmax)
     }
 
     public func maxPool2dBackward(
         _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, planes: Int, window: Window2d,
         dx: UnsafeMutablePointer<Float>
     ) {
-        host.maxPool2dBackward(dy, argmax: argmax, planes: planes, window: window, dx: dx)
+        guard let f = table.maxpool2d_backward else {
+            return host.maxPool2dBackward(dy, argmax: argmax, planes: planes, window: window, dx: dx)
+        }
+        var w = window.pluginWindow
+        f(instance, dy, argmax, planes, &w, dx)
     }
 
     public func avgPool2dForward(_ x: UnsafePointer<Float>, planes: Int, window: Window2d, y: UnsafeMutablePointer<Float>) {
-        host.avgPool2dForward(x, planes: planes, window: window, y: y)
+        guard let f = table.avgpool2d_forward else { return host.avgPool2dForward(x, planes: planes, window: window, y: y) }
+        var w = window.pluginWindow
+        f(instance, x, planes, &w, y)
     }
 
     public func avgPool2dBackward(_ dy: UnsafePointer<Float>, planes: Int, window: Window2d, dx: UnsafeMutablePointer<Float>) {
-        host.avgPool2dBackward(dy, planes: planes, window: window, dx: dx)
+        guard let f = table.avgpool2d_backward else { return host.avgPool2dBackward(dy, planes: planes, window: window, dx: dx) }
+        var w = window.pluginWindow
+        f(instance, dy, planes, &w, dx)
     }
 
     public func addChannelBias(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int) {
-        host.addChannelBias(x, bias: bias, batch: batch, channels: channels, spatial: spatial)
+        guard let f = table.add_channel_bias else {
+            return host.addChannelBias(x, bias: bias, batch: batch, channels: channels, spatial: spatial)
+        }
+        f(instance, x, bias, batch, channels, spatial)
     }
 
     public func sumChannels(
         _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
         into out: UnsafeMutablePointer<Float>, accumulate: Bool
     ) {
-        host.sumChannels(x, batch: batch, channels: channels, spatial: spatial, into: out, accumulate: accumulate)
+        guard let f = table.sum_channels else {
+            return host.sumChannels(x, batch: batch, channels: channels, spatial: spatial, into: out, accumulate: accumulate)
+        }
+        f(instance, x, batch, channels, spatial, out, accumulate ? 1 : 0)
     }
 
     public func batchNormStatistics(
         _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
         mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>
     ) {
-        host.batchNormStatistics(x, batch: batch, channels: channels, spatial: spatial, mean: mean, variance: variance)
+        guard let f = table.batchnorm_statistics else {
+            return host.batchNormStatistics(x, batch: batch, channels: channels, spatial: spatial, mean: mean, variance: variance)
+        }
+        f(instance, x, batch, channels, spatial, mean, variance)
     }
 
     public func batchNormForward(
@@ -268,8 +302,11 @@ extension PluginBackend {
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
         xhat: UnsafeMutablePointer<Float>?, y: UnsafeMutablePointer<Float>
     ) {
-        host.batchNormForward(x, batch: batch, channels: channels, spatial: spatial, mean: mean, variance: variance,
-                                     epsilon: epsilon, gamma: gamma, beta: beta, xhat: xhat, y: y)
+        guard let f = table.batchnorm_forward else {
+            return host.batchNormForward(x, batch: batch, channels: channels, spatial: spatial, mean: mean,
+                                         variance: variance, epsilon: epsilon, gamma: gamma, beta: beta, xhat: xhat, y: y)
+        }
+        f(instance, x, batch, channels, spatial, mean, variance, epsilon, gamma, beta, xhat, y)
     }
 
     public func batchNormBackward(
@@ -278,12 +315,51 @@ extension PluginBackend {
         dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>,
         accumulate: Bool
     ) {
-        host.batchNormBackward(dy, xhat: xhat, batch: batch, channels: channels, spatial: spatial,
-                                      variance: variance, epsilon: epsilon, gamma: gamma, dx: dx, dgamma: dgamma,
-                                      dbeta: dbeta, accumulate: accumulate)
+        guard let f = table.batchnorm_backward else {
+            return host.batchNormBackward(dy, xhat: xhat, batch: batch, channels: channels, spatial: spatial,
+                                          variance: variance, epsilon: epsilon, gamma: gamma, dx: dx, dgamma: dgamma,
+                                          dbeta: dbeta, accumulate: accumulate)
+        }
+        f(instance, dy, xhat, batch, channels, spatial, variance, epsilon, gamma, dx, dgamma, dbeta, accumulate ? 1 : 0)
     }
 
     public func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        host.multiply(a, b, into: y, count: count)
+        guard let f = table.multiply else { return host.multiply(a, b, into: y, count: count) }
+        f(instance, a, b, y, count)
+    }
+
+    // The direct convolution has no plugin slots yet (ABI version 2): always the host's C kernels,
+    // which is also why a plugin prefers it exactly when the host does.
+    public var prefersDirectConvolution: Bool { host.prefersDirectConvolution }
+
+    public func conv2dForward(
+        _ x: UnsafePointer<Float>, batch: Int, window: Window2d, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, outChannels: Int, y: UnsafeMutablePointer<Float>
+    ) {
+        host.conv2dForward(x, batch: batch, window: window, weight: weight, bias: bias, outChannels: outChannels, y: y)
+    }
+
+    public func conv2dBackwardData(
+        _ dy: UnsafePointer<Float>, batch: Int, window: Window2d, weight: UnsafePointer<Float>,
+        outChannels: Int, dx: UnsafeMutablePointer<Float>
+    ) {
+        host.conv2dBackwardData(dy, batch: batch, window: window, weight: weight, outChannels: outChannels, dx: dx)
+    }
+
+    public func conv2dBackwardWeight(
+        _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, window: Window2d,
+        outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool,
+        bias dbias: UnsafeMutablePointer<Float>?, accumulateBias: Bool
+    ) {
+        host.conv2dBackwardWeight(x, dy: dy, batch: batch, window: window, outChannels: outChannels,
+                                      into: dweight, accumulate: accumulate, bias: dbias, accumulateBias: accumulateBias)
+    }
+}
+
+extension Window2d {
+    /// The plugin ABI's description of this window (the fields of `bp_window2d`).
+    var pluginWindow: bp_plugin_window2d {
+        bp_plugin_window2d(channels: channels, height: height, width: width, kernel_h: kernelHeight,
+                           kernel_w: kernelWidth, stride: stride, padding: padding)
     }
 }

@@ -11,6 +11,7 @@ extension Backend {
         _ x: UnsafePointer<Float>, batch: Int, window w: Window2d, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, outChannels: Int, y: UnsafeMutablePointer<Float>
     ) {
+        ReferenceUse.note(.conv2dForward)
         let outH = w.outHeight, outW = w.outWidth, kh = w.kernelHeight, kw = w.kernelWidth
         for n in 0..<batch {
             let sample = x + n * w.channels * w.height * w.width
@@ -42,6 +43,7 @@ extension Backend {
         _ dy: UnsafePointer<Float>, batch: Int, window w: Window2d, weight: UnsafePointer<Float>,
         outChannels: Int, dx: UnsafeMutablePointer<Float>
     ) {
+        ReferenceUse.note(.conv2dBackwardData)
         let outH = w.outHeight, outW = w.outWidth, kh = w.kernelHeight, kw = w.kernelWidth
         for n in 0..<batch {
             for c in 0..<w.channels {
@@ -74,6 +76,7 @@ extension Backend {
         outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool,
         bias dbias: UnsafeMutablePointer<Float>?, accumulateBias: Bool
     ) {
+        ReferenceUse.note(.conv2dBackwardWeight)
         let outH = w.outHeight, outW = w.outWidth, kh = w.kernelHeight, kw = w.kernelWidth
         for o in 0..<outChannels {
             if let dbias {

@@ -9,7 +9,8 @@ import Darwin
 // The reference implementation of every `Backend` primitive: plain Swift loops over raw
 // pointers, written to be obviously correct (and simple enough for the compiler to vectorize).
 // These are the protocol's default implementations, so a backend overrides only what it does
-// faster, and `SwiftBackend` is exactly these loops.
+// faster, and `SwiftBackend` is exactly these loops. Each one notes its op (`ReferenceUse`), so
+// `ReferenceFallbacks.ops(of:)` can say which ops of a backend end up here.
 extension Backend {
     // op(A): (m, k), op(B): (k, n) -> C: (m, n)
     public func gemm(
@@ -18,6 +19,7 @@ extension Backend {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        ReferenceUse.note(.gemm)
         // C = beta * C first; beta == 0 overwrites without reading C.
         for i in 0..<m {
             let row = c + i * ldc
@@ -53,6 +55,7 @@ extension Backend {
     }
 
     public func addBias(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int) {
+        ReferenceUse.note(.addBias)
         for r in 0..<rows {
             let row = x + r * cols
             for c in 0..<cols { row[c] += bias[c] }
@@ -63,6 +66,7 @@ extension Backend {
         _ x: UnsafePointer<Float>, rows: Int, cols: Int,
         into out: UnsafeMutablePointer<Float>, accumulate: Bool
     ) {
+        ReferenceUse.note(.sumColumns)
         if !accumulate { for c in 0..<cols { out[c] = 0 } }
         for r in 0..<rows {
             let row = x + r * cols
@@ -73,6 +77,7 @@ extension Backend {
     public func activationForward(
         _ kind: Activation, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int
     ) {
+        ReferenceUse.note(VerifiedOp.forward(kind))
         switch kind {
         case .relu:
             // NaN propagates (torch.relu): only x ≤ 0 gives 0.
@@ -88,6 +93,7 @@ extension Backend {
         _ kind: Activation, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
         dx: UnsafeMutablePointer<Float>, count: Int
     ) {
+        ReferenceUse.note(VerifiedOp.backward(kind))
         switch kind {
         case .relu:
             for i in 0..<count { dx[i] = y[i] > 0 ? dy[i] : 0 }
@@ -99,6 +105,7 @@ extension Backend {
     }
 
     public func softmaxRows(_ x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        ReferenceUse.note(.softmaxRows)
         for r in 0..<rows {
             let xr = x + r * cols
             let yr = y + r * cols
@@ -126,6 +133,7 @@ extension Backend {
         logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, cols: Int,
         grad: UnsafeMutablePointer<Float>, scale: Float
     ) -> Double {
+        ReferenceUse.note(.softmaxCrossEntropyLabels, .softmaxCrossEntropyLabelsLoss)
         softmaxRows(logits, y: grad, rows: rows, cols: cols)
         var total = 0.0
         for r in 0..<rows {
@@ -143,6 +151,7 @@ extension Backend {
         logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: Int, cols: Int,
         grad: UnsafeMutablePointer<Float>, scale: Float
     ) -> Double {
+        ReferenceUse.note(.softmaxCrossEntropyTargets, .softmaxCrossEntropyTargetsLoss)
         softmaxRows(logits, y: grad, rows: rows, cols: cols)
         var total = 0.0
         for r in 0..<rows {
@@ -163,6 +172,7 @@ extension Backend {
         _ y: UnsafePointer<Float>, target: UnsafePointer<Float>, count: Int,
         grad: UnsafeMutablePointer<Float>, scale: Float
     ) -> Double {
+        ReferenceUse.note(.squaredError, .squaredErrorLoss)
         var total = 0.0
         for i in 0..<count {
             let d = y[i] - target[i]
@@ -176,6 +186,7 @@ extension Backend {
         _ z: UnsafePointer<Float>, target: UnsafePointer<Float>, count: Int,
         grad: UnsafeMutablePointer<Float>, scale: Float
     ) -> Double {
+        ReferenceUse.note(.binaryCrossEntropy, .binaryCrossEntropyLoss)
         var total = 0.0
         for i in 0..<count {
             let zi = z[i]
@@ -186,6 +197,7 @@ extension Backend {
     }
 
     public func argmaxRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Int32>) {
+        ReferenceUse.note(.argmaxRows)
         for r in 0..<rows {
             let row = x + r * cols
             // NaN counts as the largest value; the first one wins (numpy, torch.argmax).
@@ -196,18 +208,22 @@ extension Backend {
     }
 
     public func fill(_ x: UnsafeMutablePointer<Float>, value: Float, count: Int) {
+        ReferenceUse.note(.fill)
         for i in 0..<count { x[i] = value }
     }
 
     public func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+        ReferenceUse.note(.copy)
         for i in 0..<count { dst[i] = src[i] }
     }
 
     public func scale(_ x: UnsafeMutablePointer<Float>, by s: Float, count: Int) {
+        ReferenceUse.note(.scale)
         for i in 0..<count { x[i] *= s }
     }
 
     public func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
+        ReferenceUse.note(.sumOfSquares)
         var total = 0.0
         for i in 0..<count { total += Double(x[i]) * Double(x[i]) }
         return total
@@ -218,6 +234,7 @@ extension Backend {
         velocity: UnsafeMutablePointer<Float>?, count: Int,
         learningRate: Float, momentum: Float, weightDecay: Float, nesterov: Bool
     ) {
+        ReferenceUse.note(.sgdUpdate)
         for i in 0..<count {
             var g = grad[i] + weightDecay * param[i]
             if momentum != 0, let velocity {
@@ -234,6 +251,7 @@ extension Backend {
         learningRate: Float, beta1: Float, beta2: Float, epsilon: Float,
         weightDecay: Float, decoupled: Bool, step: Int
     ) {
+        ReferenceUse.note(.adamUpdate)
         let correction1 = 1 - powf(beta1, Float(step))
         let correction2 = 1 - powf(beta2, Float(step))
         for i in 0..<count {

@@ -4,6 +4,7 @@
 extension Backend {
     // x: (N, C, H, W) -> col: (C·kh·kw, N·outH·outW)
     public func im2col(_ x: UnsafePointer<Float>, batch: Int, window w: Window2d, col: UnsafeMutablePointer<Float>) {
+        ReferenceUse.note(.im2col)
         let inSize = w.channels * w.height * w.width
         for n in 0..<batch {
             referenceIm2col(x + n * inSize, window: w, col: col + n * w.outPositions, rowStride: batch * w.outPositions)
@@ -12,6 +13,7 @@ extension Backend {
 
     // col: (C·kh·kw, N·outH·outW) -> dx: (N, C, H, W)
     public func col2im(_ col: UnsafePointer<Float>, batch: Int, window w: Window2d, dx: UnsafeMutablePointer<Float>) {
+        ReferenceUse.note(.col2im)
         let inSize = w.channels * w.height * w.width
         for n in 0..<batch {
             referenceCol2im(col + n * w.outPositions, window: w, dx: dx + n * inSize, rowStride: batch * w.outPositions)
@@ -20,6 +22,7 @@ extension Backend {
 
     // x: (A, B, inner) -> y: (B, A, inner)
     public func swapLeadingAxes(_ x: UnsafePointer<Float>, a: Int, b: Int, inner: Int, y: UnsafeMutablePointer<Float>) {
+        ReferenceUse.note(.swapLeadingAxes)
         for i in 0..<a {
             for j in 0..<b { (y + (j * a + i) * inner).update(from: x + (i * b + j) * inner, count: inner) }
         }
@@ -77,6 +80,7 @@ extension Backend {
         _ x: UnsafePointer<Float>, planes: Int, window w: Window2d,
         y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
     ) {
+        ReferenceUse.note(.maxPool2dForward)
         let outH = w.outHeight, outW = w.outWidth
         for p in 0..<planes {
             let plane = x + p * w.height * w.width
@@ -109,6 +113,7 @@ extension Backend {
         _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, planes: Int, window w: Window2d,
         dx: UnsafeMutablePointer<Float>
     ) {
+        ReferenceUse.note(.maxPool2dBackward)
         let outCount = w.outPositions, inCount = w.height * w.width
         dx.update(repeating: 0, count: planes * inCount)
         for p in 0..<planes {
@@ -120,6 +125,7 @@ extension Backend {
 
     // x: (planes, H, W) -> y: (planes, outH, outW)
     public func avgPool2dForward(_ x: UnsafePointer<Float>, planes: Int, window w: Window2d, y: UnsafeMutablePointer<Float>) {
+        ReferenceUse.note(.avgPool2dForward)
         let outH = w.outHeight, outW = w.outWidth
         let scale = 1 / Float(w.kernelHeight * w.kernelWidth)
         for p in 0..<planes {
@@ -143,6 +149,7 @@ extension Backend {
 
     // dy: (planes, outH, outW) -> dx: (planes, H, W)
     public func avgPool2dBackward(_ dy: UnsafePointer<Float>, planes: Int, window w: Window2d, dx: UnsafeMutablePointer<Float>) {
+        ReferenceUse.note(.avgPool2dBackward)
         let outH = w.outHeight, outW = w.outWidth
         let scale = 1 / Float(w.kernelHeight * w.kernelWidth)
         dx.update(repeating: 0, count: planes * w.height * w.width)
@@ -166,6 +173,7 @@ extension Backend {
 
     // x: (N, C, S) += bias: (C)
     public func addChannelBias(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int) {
+        ReferenceUse.note(.addChannelBias)
         for n in 0..<batch {
             for c in 0..<channels {
                 let plane = x + (n * channels + c) * spatial
@@ -180,6 +188,7 @@ extension Backend {
         _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
         into out: UnsafeMutablePointer<Float>, accumulate: Bool
     ) {
+        ReferenceUse.note(.sumChannels)
         for c in 0..<channels {
             var sum: Double = 0
             for n in 0..<batch {
@@ -195,6 +204,7 @@ extension Backend {
         _ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
         mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>
     ) {
+        ReferenceUse.note(.batchNormStatistics)
         let m = Double(batch * spatial)
         for c in 0..<channels {
             var sum: Double = 0
@@ -223,6 +233,7 @@ extension Backend {
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
         xhat: UnsafeMutablePointer<Float>?, y: UnsafeMutablePointer<Float>
     ) {
+        ReferenceUse.note(.batchNormForward)
         for c in 0..<channels {
             let invStd = 1 / (variance[c] + epsilon).squareRoot()
             let mu = mean[c], g = gamma[c], b = beta[c]
@@ -244,6 +255,7 @@ extension Backend {
         dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>,
         accumulate: Bool
     ) {
+        ReferenceUse.note(.batchNormBackward)
         let m = Double(batch * spatial)
         for c in 0..<channels {
             var sumDy: Double = 0, sumDyXhat: Double = 0
@@ -270,6 +282,7 @@ extension Backend {
     }
 
     public func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        ReferenceUse.note(.multiply)
         for i in 0..<count { y[i] = a[i] * b[i] }
     }
 }

@@ -15,7 +15,9 @@ public enum Conformance {
     ) throws -> ConformanceReport {
         let records = verifier.verify(backend, ops: ops)
         let comparison = training ? try compareTraining(backend) : nil
-        return ConformanceReport(backend: backend.name, ops: records, training: comparison)
+        return ConformanceReport(
+            backend: backend.name, ops: records, training: comparison,
+            referenceOps: backend is SwiftBackend ? [] : ReferenceFallbacks.ops(of: backend))
     }
 
     /// Trains 64-32-10 (ReLU, cross-entropy, SGD with momentum 0.9, lr 0.05, batch 32) for
@@ -83,6 +85,11 @@ public struct ConformanceReport: Sendable {
     public let ops: [VerificationRecord]
     /// The training comparison, nil when it was not run.
     public let training: TrainingComparison?
+    /// The ops that run on the Swift reference loops instead of the backend's own code
+    /// (``ReferenceFallbacks/ops(of:)``; empty for ``SwiftBackend``, which is the reference).
+    /// Not a failure, since the results are right, but each is slow: a wrapper that forgot to
+    /// forward an op, or a backend that predates it.
+    public let referenceOps: [VerifiedOp]
 
     /// True when every op and the training comparison pass.
     public var passed: Bool { failures.isEmpty }

@@ -374,7 +374,7 @@ import Testing
         let bytes = (0..<8).map { UInt8(truncatingIfNeeded: header.utf8.count >> (8 * $0)) } + Array(header.utf8)
         try writeFile(dir, "big.st", bytes)
         let output = try run(["eval", "--model", "big.st"], in: dir)
-        expectError(output, 1, "big.st: metadata 'architecture': layer 0 'dense:99")
+        expectError(output, 1, "big.st: metadata 'architecture': layer 0: 'dense:99")
         #expect(output.stderr.count < 1100)
     }
 

@@ -60,7 +60,7 @@ let builtinLayerKinds: [LayerKind] = [
 let maximumLayerSize = 1 << 24
 
 private func noConfiguration<L: Layer>(_ text: String, _ kind: String, _ layer: L) throws -> L {
-    guard text.isEmpty else { throw BackpropError.invalidArgument("'\(kind):\(text)' takes no configuration; write '\(kind)'") }
+    guard text.isEmpty else { throw BackpropError.invalidArgument("'\(printable("\(kind):\(text)"))' takes no configuration; write '\(kind)'") }
     return layer
 }
 
@@ -69,7 +69,7 @@ private func noConfiguration<L: Layer>(_ text: String, _ kind: String, _ layer: 
 func parseLayerFields(_ text: String, kind: String, form: String, positional: Int,
                       options allowed: [String]) throws -> (sizes: [Int], options: [String: Int]) {
     let fields = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-    let bad = BackpropError.invalidArgument("'\(kind):\(text)' must be \(form) with positive sizes")
+    let bad = BackpropError.invalidArgument("'\(printable("\(kind):\(text)"))' must be \(form) with positive sizes")
     guard fields.count >= positional else { throw bad }
     var sizes = [Int]()
     for field in fields.prefix(positional) {
@@ -81,7 +81,7 @@ func parseLayerFields(_ text: String, kind: String, form: String, positional: In
         let pair = field.split(separator: "=", maxSplits: 1).map(String.init)
         guard pair.count == 2, allowed.contains(pair[0]), options[pair[0]] == nil else {
             throw BackpropError.invalidArgument(
-                "'\(kind):\(text)': unknown or repeated option '\(field)' (\(form))")
+                "'\(printable("\(kind):\(text)"))': unknown or repeated option '\(printable(String(field)))' (\(form))")
         }
         if pair[0] == "bias" {
             guard pair[1] == "true" || pair[1] == "false" else { throw bad }

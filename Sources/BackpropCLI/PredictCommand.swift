@@ -52,6 +52,9 @@ struct PredictCommand: ParsableCommand {
         let x = try checkpoint.normalizer.map { try $0.apply(to: features) } ?? features
         // A CSV row is one flattened sample; give it the sample shape the network takes.
         if let shape = checkpoint.inputShape { try x.reshape(to: [x.rows] + shape) }
+        // Every row goes through the network at once: a CNN's activations can pass memory.
+        try checkFitsInMemory(checkpoint.model, what: "the network of \(model)", sampleShape: checkpoint.inputShape ?? [width],
+                              rows: x.rows, training: false, classes: nil)
         let backend = try engine.resolve().backend
         let prediction = try checkpoint.model.predict(x, loss: checkpoint.loss, backend: backend)
         let outputs = prediction.probabilities

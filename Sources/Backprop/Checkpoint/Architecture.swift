@@ -33,6 +33,7 @@ public enum Architecture {
     public static func build(_ text: String, seed: UInt64 = 0, inputShape: [Int]? = nil) throws -> Sequential {
         let text = presets[text] ?? text
         guard !text.isEmpty else { throw BackpropError.invalidArgument("the architecture is empty") }
+        try checkParameterBudget(text)
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         var layers = [any Layer]()
         for (index, part) in parts.enumerated() {

@@ -32,6 +32,7 @@ struct BackpropCommand: ParsableCommand {
 
     /// Parses, runs, and turns every error into one line on stderr and an exit status.
     static func main() {
+        Interrupts.unblockStopSignals()
         ignoreBrokenPipes()
         do {
             var command = try parseAsRoot()

@@ -19,20 +19,27 @@ enum Interrupts {
 
     /// Installs the handlers. Until then the signals keep their default (terminate) action.
     static func install() {
-        // A parent may have started us with these signals blocked (the mask survives exec);
-        // unblock them, or Ctrl-C and kill would never reach the handler.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
-        sigaddset(&unblock, SIGHUP)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        unblockStopSignals()
         for sig in [SIGINT, SIGTERM, SIGHUP] where !isIgnored(sig) {
             signal(sig) { sig in
                 // Only async-signal-safe work here: an atomic exchange and, the second time, _exit.
                 if Interrupts.received.exchange(sig, ordering: .relaxed) != 0 { _exit(128 + sig) }
             }
         }
+    }
+
+    /// Unblocks SIGINT, SIGTERM and SIGHUP, which a parent may have started us with blocked (the
+    /// mask survives exec: Foundation's `Process` and Python's `subprocess` spawn from threads
+    /// that block them). Every command calls it first: blocked, `kill` could not stop `bench`,
+    /// `eval` or `predict` at all (the CLI fuzzer's finding: a `bench` still running 10 s after
+    /// SIGTERM). Ignored signals (SIG_IGN) stay ignored: that is the disposition, not the mask.
+    static func unblockStopSignals() {
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        sigaddset(&unblock, SIGHUP)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// Whether `sig` was set to SIG_IGN when the process started.

@@ -184,6 +184,7 @@ class Case:
     TRAIN = [("--dataset", "dataset"), ("--data", "in"), ("--label-column", "label"), ("--test-split", "float"),
              ("--layers", "widths"), ("--hidden", "widths"), ("--activation", "act"), ("--loss", "loss"),
              ("--normalize", "norm"), ("--optimizer", "opt"), ("--lr", "float"), ("--momentum", "float"),
+             ("--nesterov", None), ("--beta1", "float"), ("--beta2", "float"), ("--eps", "float"),
              ("--weight-decay", "float"), ("--epochs", "int"), ("--batch-size", "int"), ("--seed", "int"),
              ("--clip-grad-norm", "float"), ("--backend", "backend"), ("--threads", "int"), ("--save", "out"),
              ("--report", "out"), ("--resume", "model"), ("--json", None), ("--quiet", None)]

@@ -1,9 +1,13 @@
 /// The activation functions every backend implements. Raw values match the C kernels.
 public enum Activation: Int32, Sendable, CaseIterable, CustomStringConvertible {
+    /// max(x, 0).
     case relu = 0
+    /// 1 / (1 + e^−x).
     case sigmoid = 1
+    /// The hyperbolic tangent.
     case tanh = 2
 
+    /// `relu`, `sigmoid` or `tanh`.
     public var description: String {
         switch self {
         case .relu: "relu"

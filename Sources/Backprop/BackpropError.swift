@@ -21,6 +21,7 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible, Sendable {
     /// `mpirun`, different data on different ranks).
     case communication(String)
 
+    /// The message as one line (control characters from quoted file contents escaped).
     public var description: String {
         // Names and cells quoted from files may hold line breaks; the message stays one line.
         escapingControlCharacters(text)

@@ -13,6 +13,7 @@ public struct Dataset: @unchecked Sendable {
 
     /// (samples, features).
     public let features: Tensor
+    /// What the network should output for each sample: class labels or target rows.
     public let targets: Targets
     /// When the features are images, their (height, width), so reports can draw them.
     public var imageShape: (height: Int, width: Int)? { didSet { refreshSampleShape() } }

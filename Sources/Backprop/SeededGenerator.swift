@@ -37,10 +37,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
         (s0, s1, s2, s3) = state
     }
 
+    /// True when both generators are in the same state (they will draw the same numbers).
     public static func == (a: SeededGenerator, b: SeededGenerator) -> Bool {
         a.s0 == b.s0 && a.s1 == b.s1 && a.s2 == b.s2 && a.s3 == b.s3
     }
 
+    /// The next 64 random bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17

@@ -225,6 +225,7 @@ public final class Tensor: @unchecked Sendable {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// `Tensor(2x3) [[…], […]]`: the shape and up to 8 × 8 leading values (4 decimals), for printing.
     public var description: String {
         let shown = nested.prefix(8).map { row in
             "[" + row.prefix(8).map { String(format4($0)) }.joined(separator: ", ")

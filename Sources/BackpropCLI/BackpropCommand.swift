@@ -32,8 +32,8 @@ struct BackpropCommand: ParsableCommand {
 
     /// Parses, runs, and turns every error into one line on stderr and an exit status.
     static func main() {
-        Interrupts.unblockStopSignals()
         ignoreBrokenPipes()
+        Interrupts.unblock()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -54,7 +54,9 @@ func parseInputShape(_ text: String) throws -> [Int] {
 /// Loads `kind` and splits it with `seed`; see ``loadData(_:)``.
 func loadData(_ kind: DatasetKind, path: String?, labelColumn: String?, loss: LossOption,
               testSplit: Double, seed: UInt64) throws -> LoadedData {
-    func split(_ all: Dataset, name: String) throws -> LoadedData {
+    // --loss bce: one 0/1 target column, checked before splitting.
+    func split(_ loaded: Dataset, name: String) throws -> LoadedData {
+        let all = loss == .bce ? try binaryTargets(loaded, name: name) : loaded
         guard testSplit > 0 else { return LoadedData(name: name, train: all, test: nil, all: all) }
         let (train, test) = try all.split(testFraction: testSplit, seed: seed)
         return LoadedData(name: name, train: train, test: test, all: all)
@@ -65,17 +67,51 @@ func loadData(_ kind: DatasetKind, path: String?, labelColumn: String?, loss: Lo
     case .edges:
         return try split(try Generators.edges(count: edgesCount, seed: edgesSeed), name: "edges")
     case .xor:
-        let data = Generators.xor(targets: loss == .mse ? .values : .labels)
+        let data = Generators.xor(targets: loss == .crossEntropy ? .labels : .values)
         return LoadedData(name: "xor", train: data, test: nil, all: data)
     case .mnist:
         guard let path else { throw CLIError("--dataset mnist needs --data DIRECTORY") }
-        let (train, test) = try MNIST.load(directory: path)
-        return LoadedData(name: "mnist (\(path))", train: train, test: test, all: train)
+        let name = "mnist (\(path))"
+        var (train, test) = try MNIST.load(directory: path)
+        if loss == .bce { (train, test) = (try binaryTargets(train, name: name), try binaryTargets(test, name: name)) }
+        return LoadedData(name: name, train: train, test: test, all: train)
     case .csv:
         guard let path else { throw CLIError("--dataset csv needs --data FILE") }
+        let name = "csv (\(path))"
         let all = try CSV.load(path: path, labelColumn: parseLabelColumn(labelColumn))
-        return try split(all, name: "csv (\(path))")
+        return try split(all, name: name)
     }
+}
+
+/// The data with one 0/1 target column, for `--loss bce` (one output unit, a logit): labels
+/// 0 and 1 become that column; a target column must already hold only 0s and 1s.
+// labels: N in {0, 1} -> targets: (N, 1)
+func binaryTargets(_ data: Dataset, name: String) throws -> Dataset {
+    let targets: Tensor
+    switch data.targets {
+    case .labels(let labels, let classes):
+        guard classes <= 2 else {
+            throw CLIError("--loss bce needs binary labels (0 or 1), but the \(name) data has \(classes) classes "
+                + "(labels 0 to \(classes - 1)); use --loss cross-entropy for more than two classes")
+        }
+        targets = try Tensor(rows: labels.count, cols: 1, values: labels.map { Float($0) })
+    case .values(let values):
+        guard values.cols == 1 else {
+            throw CLIError("--loss bce needs one 0/1 target column, but the \(name) data has \(values.cols)")
+        }
+        if let bad = (0..<values.count).first(where: { values.data[$0] != 0 && values.data[$0] != 1 }) {
+            throw CLIError("--loss bce needs targets of 0 or 1, but sample \(bad) of the \(name) data has \(values.data[bad])")
+        }
+        targets = values
+    }
+    let ones = (0..<targets.count).reduce(0) { $0 + (targets.data[$1] == 1 ? 1 : 0) }
+    guard ones > 0, ones < targets.count else {
+        throw CLIError("every label of the \(name) data is \(ones == 0 ? 0 : 1), so a binary classifier has nothing "
+            + "to learn; give labels of both classes, 0 and 1")
+    }
+    var binary = try Dataset(features: data.features, targets: targets, imageShape: data.imageShape)
+    if binary.sampleShape != data.sampleShape { binary = try binary.withSampleShape(data.sampleShape) }
+    return binary
 }
 
 /// `1437 train / 360 test samples · 64 features · 10 classes`.

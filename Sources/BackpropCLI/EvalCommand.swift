@@ -61,7 +61,7 @@ struct EvalCommand: ParsableCommand {
         let path = data.data.map(absolutePath) ?? (kind == trained?.dataset ? trained?.data : nil)
         let sameData = trained.map { $0.dataset == kind && $0.data == path } ?? false
         let part = split ?? (sameData || kind == .mnist ? .test : .all)
-        let loss: LossOption = checkpoint.loss.kind == .mse ? .mse : .crossEntropy
+        let loss = LossOption(checkpoint.loss)
         let loaded = try loadData(
             kind, path: path, labelColumn: data.labelColumn ?? (sameData ? trained?.labelColumn : nil), loss: loss,
             testSplit: testSplit ?? (sameData ? trained?.testSplit : nil) ?? 0.2, seed: seed ?? trained?.seed ?? 1)
@@ -109,9 +109,8 @@ struct EvalCommand: ParsableCommand {
         }
         try checkFitsInMemory(checkpoint.model, what: "the network of \(model)", sampleShape: samples.sampleShape,
                               rows: min(samples.count, 512), training: false, classes: samples.labels != nil ? outputs : nil)
-        let normalized = try checkpoint.normalizer.map { try $0.apply(to: samples) } ?? samples
         let backend = try engine.resolve().backend
-        let evaluation = try checkpoint.model.evaluate(normalized, loss: checkpoint.loss, backend: backend)
+        let evaluation = try checkpoint.evaluate(samples, backend: backend)
         let described = "\(loaded.name), \(loaded.test == nil ? "all" : part.rawValue) samples"
         if json {
             printJSON(Self.json(evaluation, model: model, data: described))
@@ -120,33 +119,45 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
-    static func json(_ e: Evaluation, model: String, data: String) -> JSON {
+    /// `model, data, samples, loss, accuracy` and, for a classifier, `classes` (precision,
+    /// recall, support per class) and `confusion`; for a regression `accuracy` is null and
+    /// `mean_absolute_error` is given.
+    static func json(_ evaluation: Evaluation, model: String, data: String) -> JSON {
         var pairs: [(String, JSON)] = [
-            ("model", .string(model)), ("data", .string(data)), ("samples", .int(e.count)),
-            ("loss", .number(e.loss)), ("accuracy", .number(e.accuracy)),
+            ("model", .string(model)), ("data", .string(data)), ("samples", .int(evaluation.count)),
+            ("loss", .number(evaluation.loss)),
         ]
-        if let confusion = e.confusion, let precision = e.precision, let recall = e.recall {
-            pairs.append(("classes", .array(confusion.indices.map { c in
+        switch evaluation {
+        case .classification(let result):
+            let (precision, recall, support) = (result.precision, result.recall, result.support)
+            pairs.append(("accuracy", .number(result.accuracy)))
+            pairs.append(("classes", .array(result.confusion.indices.map { c in
                 .object([("class", .int(c)), ("precision", .number(precision[c])), ("recall", .number(recall[c])),
-                         ("support", .int(confusion[c].reduce(0, +)))])
+                         ("support", .int(support[c]))])
             })))
-            pairs.append(("confusion", .array(confusion.map { .array($0.map { .int($0) }) })))
+            pairs.append(("confusion", .array(result.confusion.map { .array($0.map { .int($0) }) })))
+        case .regression(let result):
+            pairs.append(("accuracy", .null))
+            pairs.append(("mean_absolute_error", .number(result.meanAbsoluteError)))
         }
         return .object(pairs)
     }
 
-    static func text(_ e: Evaluation, data: String) -> String {
-        var out = "\(data): \(e.count)\n"
-        out += "loss \(fixed(e.loss, 4))"
-        if let accuracy = e.accuracy {
-            out += " · accuracy \(fixed(accuracy, 4)) (\(Int((accuracy * Double(e.count)).rounded()))/\(e.count))"
+    /// The sample count, the loss and accuracy (or mean absolute error), and for a classifier
+    /// the per-class table and the confusion matrix.
+    static func text(_ evaluation: Evaluation, data: String) -> String {
+        var out = "\(data): \(evaluation.count)\n"
+        out += "loss \(fixed(evaluation.loss, 4))"
+        guard case .classification(let result) = evaluation else {
+            out += " · mean absolute error \(fixed(evaluation.regression!.meanAbsoluteError, 4))\n"
+            return out
         }
-        out += "\n"
-        guard let confusion = e.confusion, let precision = e.precision, let recall = e.recall else { return out }
+        let (confusion, precision, recall, support) = (result.confusion, result.precision, result.recall, result.support)
+        out += " · accuracy \(fixed(result.accuracy, 4)) (\(result.correct)/\(support.reduce(0, +)))\n"
         out += "\nclass  precision  recall  support\n"
         for c in confusion.indices {
             out += padLeft(String(c), 5) + padLeft(fixed(precision[c], 4), 11) + padLeft(fixed(recall[c], 4), 8)
-                + padLeft(String(confusion[c].reduce(0, +)), 9) + "\n"
+                + padLeft(String(support[c]), 9) + "\n"
         }
         let cell = max(4, String(confusion.flatMap { $0 }.max() ?? 0).count + 1)
         out += "\nconfusion matrix (rows: actual class, columns: predicted class)\n"

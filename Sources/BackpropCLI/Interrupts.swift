@@ -19,7 +19,7 @@ enum Interrupts {
 
     /// Installs the handlers. Until then the signals keep their default (terminate) action.
     static func install() {
-        unblockStopSignals()
+        unblock()
         for sig in [SIGINT, SIGTERM, SIGHUP] where !isIgnored(sig) {
             signal(sig) { sig in
                 // Only async-signal-safe work here: an atomic exchange and, the second time, _exit.
@@ -28,18 +28,16 @@ enum Interrupts {
         }
     }
 
-    /// Unblocks SIGINT, SIGTERM and SIGHUP, which a parent may have started us with blocked (the
-    /// mask survives exec: Foundation's `Process` and Python's `subprocess` spawn from threads
-    /// that block them). Every command calls it first: blocked, `kill` could not stop `bench`,
-    /// `eval` or `predict` at all (the CLI fuzzer's finding: a `bench` still running 10 s after
-    /// SIGTERM). Ignored signals (SIG_IGN) stay ignored: that is the disposition, not the mask.
-    static func unblockStopSignals() {
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
-        sigaddset(&unblock, SIGHUP)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+    /// Unblocks SIGINT, SIGTERM and SIGHUP. A parent may have started us with them blocked (the
+    /// mask survives exec); then Ctrl-C and kill would never reach a handler, nor end a command
+    /// that keeps the default action (bench, eval): called first thing by every command.
+    static func unblock() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGHUP)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// Whether `sig` was set to SIG_IGN when the process started.

@@ -15,8 +15,9 @@ struct PredictCommand: ParsableCommand {
             saved with the model is applied to the features.
 
             Output: CSV on stdout, one row per sample: row (1-based), class, label (when \
-            given), then one probability per class (p_0, p_1, ...; raw outputs y_0, ... for \
-            models trained with mse). With --json: one object with a 'predictions' array.
+            given), then one probability per class (p_0, p_1, ...; for bce the two columns \
+            1 − σ(z) and σ(z) of its one output z; raw outputs y_0, ... for models trained with \
+            mse). With --json: one object with a 'predictions' array.
 
             Example:
               backprop predict --model digits.safetensors --input samples.csv
@@ -49,15 +50,13 @@ struct PredictCommand: ParsableCommand {
         let saved = try checkpoint.settings.map { try TrainSettings.decode($0, path: model) }?.labelColumn
         let (features, labels) = try Self.split(matrix, names: names, width: width, labelColumn: labelColumn ?? saved,
                                                 explicit: labelColumn != nil, path: input)
-        let x = try checkpoint.normalizer.map { try $0.apply(to: features) } ?? features
-        // A CSV row is one flattened sample; give it the sample shape the network takes.
-        if let shape = checkpoint.inputShape { try x.reshape(to: [x.rows] + shape) }
         // Every row goes through the network at once: a CNN's activations can pass memory.
         try checkFitsInMemory(checkpoint.model, what: "the network of \(model)", sampleShape: checkpoint.inputShape ?? [width],
-                              rows: x.rows, training: false, classes: nil)
+                              rows: features.rows, training: false, classes: nil)
         let backend = try engine.resolve().backend
-        let prediction = try checkpoint.model.predict(x, loss: checkpoint.loss, backend: backend)
-        let outputs = prediction.probabilities
+        // The checkpoint normalizes, shapes each flat row as a sample and applies the output activation.
+        let prediction = try checkpoint.predict(features, backend: backend)
+        let outputs = Self.classProbabilities(prediction.probabilities, loss: checkpoint.loss)
         let prefix = checkpoint.loss.kind == .mse ? "y_" : "p_"
         let correct = labels.flatMap { labels in
             prediction.classes.map { classes in zip(classes, labels).filter { Float($0) == $1 }.count }
@@ -93,6 +92,19 @@ struct PredictCommand: ParsableCommand {
                 writeStderr("accuracy \(fixed(Double(correct) / Double(max(outputs.rows, 1)), 4)) (\(correct)/\(outputs.rows))\n")
             }
         }
+    }
+
+    /// One column per class: for binary cross-entropy the model's one probability σ(z) of
+    /// class 1 becomes the two columns 1 − σ(z), σ(z), as a two-class softmax model prints.
+    // probabilities: (rows, 1) -> (rows, 2) for bce; unchanged otherwise
+    static func classProbabilities(_ probabilities: Tensor, loss: Loss) -> Tensor {
+        guard loss.kind == .binaryCrossEntropy, probabilities.cols == 1 else { return probabilities }
+        let both = Tensor(rows: probabilities.rows, cols: 2)
+        for r in 0..<probabilities.rows {
+            both[r, 0] = 1 - probabilities.data[r]
+            both[r, 1] = probabilities.data[r]
+        }
+        return both
     }
 
     /// Separates the label column, if the input has one more column than the model's features.

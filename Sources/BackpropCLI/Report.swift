@@ -16,7 +16,7 @@ func writeHTMLReport(to path: String, run: TrainingRun, evaluation: Evaluation?,
         ("seed", String(settings.seed)),
         ("\(run.test == nil ? "train" : "test") loss", evaluation.map { fixed($0.loss, 4) } ?? "no test samples"),
     ]
-    if let accuracy = evaluation?.accuracy {
+    if let accuracy = evaluation?.classification?.accuracy {
         summary.append(("\(run.test == nil ? "train" : "test") accuracy", fixed(accuracy, 4)))
     }
     summary.append(("training time", duration(seconds)))

@@ -40,7 +40,7 @@ struct TraceCommand: ParsableCommand {
     var input: String?
 
     @Option(name: .long, help: "With --model: the class of the input (classifiers).")
-    var label: Int?
+    var label: Int32?
 
     @Option(name: .long, help: "With --model: the target values, comma-separated (MSE models).")
     var target: String?

@@ -60,12 +60,16 @@ struct TrainCommand: ParsableCommand {
                 ("--activation", model.activation != nil), ("--loss", model.loss != nil),
                 ("--normalize", model.normalize != nil), ("--optimizer", training.optimizer != nil),
                 ("--lr", training.learningRate != nil), ("--momentum", training.momentum != nil),
+                ("--nesterov", training.nesterov), ("--beta1", training.beta1 != nil),
+                ("--beta2", training.beta2 != nil), ("--eps", training.epsilon != nil),
                 ("--weight-decay", training.weightDecay != nil), ("--batch-size", training.batchSize != nil),
                 ("--seed", training.seed != nil), ("--clip-grad-norm", training.clipGradNorm != nil),
             ]
             if let (name, _) = fixed.first(where: { $0.1 }) {
                 throw ValidationError("\(name) cannot be changed when resuming; \(resume) holds the run's settings")
             }
+        } else {
+            try training.validateOptimizerFit()
         }
     }
 
@@ -114,6 +118,10 @@ struct TrainCommand: ParsableCommand {
             optimizer: optimizer,
             learningRate: training.learningRate ?? (optimizer == .sgd ? defaults.sgdLearningRate : 0.001),
             momentum: training.momentum ?? 0,
+            nesterov: optimizer == .sgd ? training.nesterov : nil,
+            beta1: optimizer == .sgd ? nil : training.beta1 ?? TrainSettings.defaultBeta1,
+            beta2: optimizer == .sgd ? nil : training.beta2 ?? TrainSettings.defaultBeta2,
+            epsilon: optimizer == .sgd ? nil : training.epsilon ?? TrainSettings.defaultEpsilon,
             weightDecay: training.weightDecay ?? (optimizer == .adamw ? 0.01 : 0),
             epochs: training.epochs ?? defaults.epochs, batchSize: training.batchSize ?? defaults.batchSize,
             seed: training.seed ?? 1, clipGradNorm: training.clipGradNorm,

@@ -22,7 +22,7 @@ struct ModelOptions: ParsableArguments {
                                valueName: "name"))
     var activation: ActivationOption?
 
-    @Option(help: ArgumentHelp("The loss (cross-entropy, mse). Default: cross-entropy.", valueName: "name"))
+    @Option(help: ArgumentHelp("The loss (cross-entropy, mse, bce). bce is binary cross-entropy on one output unit: labels or a target column of 0s and 1s. Default: cross-entropy.", valueName: "name"))
     var loss: LossOption?
 
     @Option(help: ArgumentHelp(
@@ -56,6 +56,21 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("SGD momentum in [0, 1). Default: 0.", valueName: "μ"))
     var momentum: Float?
 
+    @Flag(help: "SGD with Nesterov momentum (needs --momentum above 0), as PyTorch's SGD(nesterov=True).")
+    var nesterov = false
+
+    @Option(help: ArgumentHelp("Adam/AdamW: decay rate of the first-moment (mean) estimate, in [0, 1). Default: 0.9.",
+                               valueName: "β₁"))
+    var beta1: Float?
+
+    @Option(help: ArgumentHelp("Adam/AdamW: decay rate of the second-moment estimate, in [0, 1). Default: 0.999.",
+                               valueName: "β₂"))
+    var beta2: Float?
+
+    @Option(name: .customLong("eps"), help: ArgumentHelp(
+        "Adam/AdamW: the epsilon added to the denominator, a positive number. Default: 1e-8.", valueName: "ε"))
+    var epsilon: Float?
+
     @Option(help: ArgumentHelp(
         "Weight decay: L2 for sgd and adam, decoupled for adamw. Default: 0 (0.01 for adamw).", valueName: "λ"))
     var weightDecay: Float?
@@ -82,6 +97,12 @@ struct TrainingOptions: ParsableArguments {
         if let momentum, momentum != 0, let optimizer, optimizer != .sgd {
             throw ValidationError("--momentum applies to sgd only; adam and adamw keep their own moment estimates")
         }
+        for (name, beta) in [("--beta1", beta1), ("--beta2", beta2)] {
+            if let beta, !(beta >= 0 && beta < 1) { throw ValidationError("\(name) must be in [0, 1), got \(beta)") }
+        }
+        if let epsilon, !(epsilon.isFinite && epsilon > 0) {
+            throw ValidationError("--eps must be a positive number, got \(epsilon)")
+        }
         if let weightDecay, !(weightDecay.isFinite && weightDecay >= 0) {
             throw ValidationError("--weight-decay must be zero or positive, got \(weightDecay)")
         }
@@ -89,6 +110,22 @@ struct TrainingOptions: ParsableArguments {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if let clipGradNorm, !(clipGradNorm.isFinite && clipGradNorm > 0) {
             throw ValidationError("--clip-grad-norm must be a positive number, got \(clipGradNorm)")
+        }
+    }
+
+    /// Checks that the optimizer options fit the optimizer (sgd unless --optimizer says
+    /// otherwise); called after the --resume check, which refuses them all when resuming.
+    func validateOptimizerFit() throws {
+        let optimizer = optimizer ?? .sgd
+        if nesterov {
+            guard optimizer == .sgd else { throw ValidationError("--nesterov applies to sgd only, not \(optimizer.rawValue)") }
+            guard let momentum, momentum > 0 else {
+                throw ValidationError("--nesterov needs a momentum above 0 (give --momentum, e.g. 0.9)")
+            }
+        }
+        if optimizer == .sgd, let name = [("--beta1", beta1 != nil), ("--beta2", beta2 != nil), ("--eps", epsilon != nil)]
+            .first(where: { $0.1 })?.0 {
+            throw ValidationError("\(name) applies to adam and adamw only; give --optimizer adam or adamw")
         }
     }
 }

@@ -11,8 +11,25 @@ enum ActivationOption: String, CaseIterable, Codable, ExpressibleByArgument {
 enum LossOption: String, CaseIterable, Codable, ExpressibleByArgument {
     case crossEntropy = "cross-entropy"
     case mse
+    /// Binary cross-entropy on one output unit (a logit): targets 0 or 1.
+    case bce
 
-    var loss: Loss { self == .mse ? .mse() : .crossEntropy() }
+    var loss: Loss {
+        switch self {
+        case .crossEntropy: .crossEntropy()
+        case .mse: .mse()
+        case .bce: .binaryCrossEntropy()
+        }
+    }
+
+    /// The option for a checkpoint's loss.
+    init(_ loss: Loss) {
+        switch loss.kind {
+        case .crossEntropy: self = .crossEntropy
+        case .mse: self = .mse
+        case .binaryCrossEntropy: self = .bce
+        }
+    }
 }
 
 /// The `--optimizer` choices.
@@ -37,6 +54,12 @@ struct TrainSettings: Codable, Equatable {
     var optimizer: OptimizerKind
     var learningRate: Float
     var momentum: Float
+    /// SGD with Nesterov momentum (nil in older files: false).
+    var nesterov: Bool?
+    /// Adam's and AdamW's moment decay rates and epsilon (nil: 0.9, 0.999, 1e-8).
+    var beta1: Float?
+    var beta2: Float?
+    var epsilon: Float?
     var weightDecay: Float
     var epochs: Int
     var batchSize: Int
@@ -91,11 +114,19 @@ struct TrainSettings: Codable, Equatable {
     /// A fresh optimizer with these settings.
     func makeOptimizer() -> any Optimizer {
         switch optimizer {
-        case .sgd: SGD(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
-        case .adam: Adam(learningRate: learningRate, weightDecay: weightDecay)
-        case .adamw: AdamW(learningRate: learningRate, weightDecay: weightDecay)
+        case .sgd:
+            SGD(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay, nesterov: nesterov ?? false)
+        case .adam:
+            Adam(learningRate: learningRate, beta1: beta1 ?? Self.defaultBeta1, beta2: beta2 ?? Self.defaultBeta2,
+                 epsilon: epsilon ?? Self.defaultEpsilon, weightDecay: weightDecay)
+        case .adamw:
+            AdamW(learningRate: learningRate, beta1: beta1 ?? Self.defaultBeta1, beta2: beta2 ?? Self.defaultBeta2,
+                  epsilon: epsilon ?? Self.defaultEpsilon, weightDecay: weightDecay)
         }
     }
+
+    /// Adam's defaults, as PyTorch's `torch.optim.Adam`.
+    static let defaultBeta1: Float = 0.9, defaultBeta2: Float = 0.999, defaultEpsilon: Float = 1e-8
 
     /// `64 → 32 → 10 (relu)`.
     var layerSummary: String {
@@ -106,7 +137,10 @@ struct TrainSettings: Codable, Equatable {
     /// `sgd lr 0.1`, with momentum and decay when set.
     var optimizerSummary: String {
         var text = "\(optimizer.rawValue) lr \(learningRate)"
-        if momentum != 0 { text += " momentum \(momentum)" }
+        if momentum != 0 { text += (nesterov == true ? " nesterov" : "") + " momentum \(momentum)" }
+        if let beta1, beta1 != Self.defaultBeta1 { text += " beta1 \(beta1)" }
+        if let beta2, beta2 != Self.defaultBeta2 { text += " beta2 \(beta2)" }
+        if let epsilon, epsilon != Self.defaultEpsilon { text += " eps \(epsilon)" }
         if weightDecay != 0 { text += " weight decay \(weightDecay)" }
         return text
     }
@@ -169,11 +203,20 @@ extension TrainSettings {
         guard learningRate.isFinite, learningRate > 0 else { throw fail("learning_rate \(learningRate) is not positive") }
         guard momentum >= 0, momentum < 1 else { throw fail("momentum \(momentum) is outside [0, 1)") }
         guard weightDecay.isFinite, weightDecay >= 0 else { throw fail("weight_decay \(weightDecay) is negative or not finite") }
+        if nesterov == true, !(optimizer == .sgd && momentum > 0) {
+            throw fail("nesterov needs sgd with a positive momentum")
+        }
+        for (name, beta) in [("beta1", beta1), ("beta2", beta2)] {
+            if let beta, !(beta >= 0 && beta < 1) { throw fail("\(name) \(beta) is outside [0, 1)") }
+        }
+        if let epsilon, !(epsilon.isFinite && epsilon > 0) { throw fail("epsilon \(epsilon) is not a positive number") }
         guard epochs >= 1, batchSize >= 1 else { throw fail("epochs \(epochs) and batch_size \(batchSize) must be at least 1") }
         guard testSplit >= 0, testSplit < 1 else { throw fail("test_split \(testSplit) is outside [0, 1)") }
         if let clipGradNorm, !(clipGradNorm.isFinite && clipGradNorm > 0) {
             throw fail("clip_grad_norm \(clipGradNorm) is not a positive number")
         }
-        guard layers.count >= 2, layers.allSatisfy({ $0 >= 1 }) else { throw fail("layers \(layers) are not widths") }
+        guard arch != nil || (layers.count >= 2 && layers.allSatisfy({ $0 >= 1 })) else {
+            throw fail("layers \(layers) are not widths")
+        }
     }
 }

@@ -96,7 +96,8 @@ final class TrainingRun {
         get throws {
             return ModelCheckpoint(
                 model: trainer.model, loss: trainer.loss, normalizer: normalizer,
-                classCount: train.labels != nil ? train.outputCount : nil, imageShape: train.imageShape,
+                classCount: settings.loss == .bce ? 2 : train.labels != nil ? train.outputCount : nil,
+                imageShape: train.imageShape,
                 inputShape: train.sampleShape,
                 settings: try settings.json, optimizer: trainer.optimizer,
                 trainingState: trainer.state)
@@ -164,7 +165,7 @@ final class TrainingRun {
                 ("parameters", .int(trainer.model.parameterCount)),
                 ("train_loss", .number(trainer.state.history.last?.trainLoss)),
                 ("test_loss", .number(evaluation?.loss)),
-                ("test_accuracy", .number(evaluation?.accuracy)),
+                ("test_accuracy", .number(evaluation?.classification?.accuracy)),
                 ("test_samples", .int(evaluation?.count ?? 0)),
                 ("samples_per_second", .number(newEpochs.isEmpty ? nil : samplesPerSecond)),
                 ("seconds", .number(seconds)),
@@ -173,12 +174,12 @@ final class TrainingRun {
         } else {
             let which = test == nil ? "train" : "test"
             var line: String
-            if let evaluation, let accuracy = evaluation.accuracy {
-                let correct = Int((accuracy * Double(evaluation.count)).rounded())
-                line = "\(which) accuracy \(fixed(accuracy, 4)) (\(correct)/\(evaluation.count))"
-            } else if let evaluation {
-                line = "\(which) loss \(fixed(evaluation.loss, 4))"
-            } else {
+            switch evaluation {
+            case .classification(let result):
+                line = "\(which) accuracy \(fixed(result.accuracy, 4)) (\(result.correct)/\(result.support.reduce(0, +)))"
+            case .regression(let result):
+                line = "\(which) loss \(fixed(result.loss, 4)) · mean absolute error \(fixed(result.meanAbsoluteError, 4))"
+            case nil:
                 line = "no test samples (the \(fixed((settings.testSplit), 2)) split of \(data.all.count) held none out)"
             }
             if !newEpochs.isEmpty { line += " · \(rate(samplesPerSecond)) samples/s" }

@@ -131,6 +131,14 @@ import Testing
         #expect(predict.status == 0, "\(predict.stderr)")
         let predictions = try #require(try Self.json(predict.stdout)["predictions"] as? [[String: Any]])
         #expect(predictions.count == 3 && predictions.allSatisfy { ($0["probabilities"] as? [Double])?.count == 10 })
+
+        // An --arch run resumes: its settings hold the architecture, not dense widths.
+        let resumed = try Self.run(["train", "--resume", "cnn.safetensors", "--epochs", "4", "--json", "--quiet",
+                                    "--backend", "c"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let (_, resumedMetadata) = try SafeTensors.read(path: dir + "/cnn.safetensors")
+        #expect(resumedMetadata["architecture"] == arch)
+        #expect(resumedMetadata["training_state"]?.contains("\"epochs_completed\":4") == true)
     }
 
     @Test(arguments: [
@@ -180,7 +188,8 @@ import Testing
         let output = try Self.run(["train", "--help"], in: try Self.temporaryDirectory())
         #expect(output.status == 0)
         for option in ["--dataset", "--data", "--label-column", "--test-split", "--normalize", "--layers", "--hidden",
-                       "--activation", "--loss", "--optimizer", "--lr", "--momentum", "--weight-decay", "--epochs",
+                       "--activation", "--loss", "--optimizer", "--lr", "--momentum", "--nesterov", "--beta1", "--beta2", "--eps",
+                       "--weight-decay", "--epochs",
                        "--batch-size", "--seed", "--clip-grad-norm", "--backend", "--threads", "--save", "--report",
                        "--json", "--quiet", "--resume", "--arch", "--input-shape"] {
             #expect(output.stdout.contains(option), "\(option) missing from train --help")

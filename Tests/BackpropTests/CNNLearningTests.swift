@@ -19,7 +19,7 @@ import Testing
             let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: Adam(learningRate: 0.002),
                                   backend: backend, seed: 2)
             try trainer.fit(train, epochs: 12, batchSize: 32)
-            accuracies.append(try trainer.evaluate(test).accuracy ?? 0)
+            accuracies.append(try trainer.evaluate(test).classification?.accuracy ?? 0)
         }
         let mean = accuracies.reduce(0, +) / Double(accuracies.count)
         #expect(mean >= 0.98, "digits CNN test accuracies \(accuracies)")
@@ -41,7 +41,7 @@ import Testing
             try trainer.fit(train, epochs: 6, batchSize: 32)
             optimizer.learningRate = 0.0005  // step decay for the last two epochs
             try trainer.fit(train, epochs: 8, batchSize: 32)
-            accuracies.append(try trainer.evaluate(test).accuracy ?? 0)
+            accuracies.append(try trainer.evaluate(test).classification?.accuracy ?? 0)
         }
         let mean = accuracies.reduce(0, +) / Double(accuracies.count)
         #expect(mean >= 0.97, "LeNet-5 MNIST test accuracies \(accuracies)")

@@ -13,7 +13,7 @@ import Testing
         }
     }
 
-    static let evaluation = Evaluation(loss: 0.3, accuracy: 12.0 / 15.0, count: 15, confusion: [[5, 1], [2, 7]])
+    static let evaluation = Evaluation.classification(.init(loss: 0.3, count: 15, confusion: [[5, 1], [2, 7]]))
 
     static func weights(_ rows: Int, _ cols: Int) -> Tensor {
         let w = Tensor(rows: rows, cols: cols)
@@ -135,7 +135,7 @@ import Testing
                               backend: backend, seed: 2)
         try trainer.fit(train, validation: test, epochs: 8, batchSize: 32)
         let evaluation = try trainer.evaluate(test)
-        let accuracy = try #require(evaluation.accuracy)
+        let accuracy = try #require(evaluation.classification?.accuracy)
         #expect(accuracy > 0.85)
         let dense = try #require(model.layers.first as? Dense)
         let summary = [("dataset", "digits (8×8), \(train.count) train / \(test.count) test"),

@@ -16,8 +16,8 @@ import Testing
         let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.1),
                               backend: backend, seed: 4)
         try trainer.fit(train, epochs: 30, batchSize: 16)
-        let result = try trainer.evaluate(test)
-        #expect(result.accuracy == 1, "held-out accuracy \(result.accuracy ?? 0)")
+        let result = try #require(try trainer.evaluate(test).classification)
+        #expect(result.accuracy == 1, "held-out accuracy \(result.accuracy)")
     }
 
     /// UCI digits, 64-32-10 ReLU, SGD lr 0.1, batch 32, 50 epochs, pixels scaled to [0, 1],
@@ -43,7 +43,7 @@ import Testing
             let optimizer: any Optimizer = optimizerName == "sgd" ? SGD(learningRate: 0.1) : Adam(learningRate: 0.002)
             let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: optimizer, backend: backend, seed: 2)
             try trainer.fit(train, epochs: 50, batchSize: 32)
-            accuracies.append(try trainer.evaluate(test).accuracy ?? 0)
+            accuracies.append(try trainer.evaluate(test).classification?.accuracy ?? 0)
             #expect(trainer.state.history.first!.trainLoss > 2 * trainer.state.history.last!.trainLoss)
         }
         let mean = accuracies.reduce(0, +) / Double(accuracies.count)
@@ -61,7 +61,7 @@ import Testing
         let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.1),
                               backend: backend, seed: 2)
         try trainer.fit(train, epochs: 8, batchSize: 32)
-        let accuracy = try trainer.evaluate(test).accuracy ?? 0
+        let accuracy = try trainer.evaluate(test).classification?.accuracy ?? 0
         #expect(accuracy >= 0.90, "MNIST test accuracy \(accuracy)")
     }
 }

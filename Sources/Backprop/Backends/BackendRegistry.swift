@@ -12,6 +12,7 @@ public struct BackendInfo: Sendable, Equatable, Codable {
     /// else a one-line description of what it would need.
     public let detail: String
 
+    /// A report with the given fields.
     public init(name: String, available: Bool, reason: String?, detail: String) {
         self.name = name
         self.available = available
@@ -48,6 +49,8 @@ public enum BackendRegistry {
         public let summary: String
         let factory: @Sendable (_ threads: Int, _ environment: [String: String]) throws -> any Backend
 
+        /// A backend the registry can build by name.
+        ///
         /// - Parameters:
         ///   - name: the registry name.
         ///   - summary: one line on what the backend is and needs.

@@ -28,6 +28,8 @@ public final class CBackend: Backend, @unchecked Sendable {
     /// The SIMD level the kernels run at for this instance: "avx512", "avx2" or "portable".
     public var simdLevel: String { String(cString: bp_simd_level_name(bp_context_simd_level(context))) }
 
+    /// A C-kernel backend with an explicit thread count and SIMD level (no environment read).
+    ///
     /// - Parameters:
     ///   - threads: the most threads a kernel uses (values below 1 mean 1); nil means every
     ///     online core. The environment is not read here: ``init(threads:simd:environment:)``

@@ -18,6 +18,7 @@ public enum SIMDLevel: Int32, Sendable, CaseIterable, Comparable, CustomStringCo
     /// `portable`, `avx2` or `avx512` (the values `BACKPROP_SIMD` accepts).
     public var description: String { String(cString: bp_simd_level_name(rawValue)) }
 
+    /// Orders the levels by capability: `portable < avx2 < avx512`.
     public static func < (lhs: SIMDLevel, rhs: SIMDLevel) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// The level a backend runs with: `explicit`, else `BACKPROP_SIMD`, else ``supported``;

@@ -5,5 +5,6 @@
 public final class SwiftBackend: Backend {
     public let name = "swift"
     public var detail: String { "pure Swift reference, 1 thread" }
+    /// The reference backend (it has no settings).
     public init() {}
 }

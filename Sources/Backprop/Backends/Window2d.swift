@@ -3,13 +3,21 @@
 public struct Window2d: Sendable, Equatable, CustomStringConvertible {
     /// Input channels (planes per sample).
     public var channels: Int
+    /// Input height H.
     public var height: Int
+    /// Input width W.
     public var width: Int
+    /// Kernel height kh.
     public var kernelHeight: Int
+    /// Kernel width kw.
     public var kernelWidth: Int
+    /// The step between window positions, the same on both axes.
     public var stride: Int
+    /// Zeros added on every side of the input, the same on both axes.
     public var padding: Int
 
+    /// A window of the given kernel over a (channels, height, width) sample.
+    ///
     /// - Precondition: sizes positive, padding non-negative (checked by the layers before this).
     public init(channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int,
                 stride: Int = 1, padding: Int = 0) {
@@ -35,6 +43,7 @@ public struct Window2d: Sendable, Equatable, CustomStringConvertible {
         height + 2 * padding >= kernelHeight && width + 2 * padding >= kernelWidth
     }
 
+    /// E.g. `1x28x28 k5x5 s1 p2`.
     public var description: String {
         "\(channels)x\(height)x\(width) k\(kernelHeight)x\(kernelWidth) s\(stride) p\(padding)"
     }

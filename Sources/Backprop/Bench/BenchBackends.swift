@@ -1,12 +1,14 @@
 /// One backend the bench runs on: its name, the thread count it was built with, and how to
 /// build it.
 public struct BenchBackend: Sendable {
+    /// The registry name, as printed in records (`c`, `openblas`, `swift`, a plugin's name).
     public let name: String
     /// Threads the backend computes with (1 for `swift`).
     public let threads: Int
     /// Builds a fresh backend instance.
     public let make: @Sendable () throws -> any Backend
 
+    /// A backend to benchmark, built by `make` when a case runs.
     public init(name: String, threads: Int, make: @escaping @Sendable () throws -> any Backend) {
         self.name = name
         self.threads = threads

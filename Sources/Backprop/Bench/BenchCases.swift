@@ -1,7 +1,10 @@
 /// One benchmark case: what to measure, and how to build its work for a backend.
 public struct BenchCase {
+    /// What is measured: gemm, softmax, cross-entropy, train, infer or conv.
     public let kind: BenchKind
+    /// The variant shown in the `variant` column (see ``BenchRecord/variant``).
     public let variant: String
+    /// The shape shown in the `shape` column (see ``BenchRecord/shape``).
     public let shape: String
     /// Work per call in the unit the figure counts: flops (gemm), bytes (softmax,
     /// cross-entropy) or samples (train, infer).
@@ -230,6 +233,7 @@ public final class SyntheticData {
     public let maxBatches: Int
     private var cache: [Int: Dataset] = [:]
 
+    /// Synthetic data of `samples` rows per feature width, at most `maxBatches` minibatches per batch size.
     public init(samples: Int = 60_000, maxBatches: Int = 64) {
         self.samples = samples
         self.maxBatches = maxBatches

@@ -30,24 +30,32 @@ public enum BenchKind: String, Sendable, Codable, CaseIterable {
 /// `gflops` + `percent_of_peak`, `gbps`, `samples_per_second`) are the contract that
 /// `scripts/bench-peers` reads.
 public struct BenchRecord: Sendable, Codable, Equatable {
+    /// The case kind (`case` in JSON).
     public var kind: BenchKind
     /// NN/NT/TN for gemm; the network (e.g. `784-256-128-10`) for train and infer; `rows`
     /// for softmax and cross-entropy.
     public var variant: String
     /// `MxNxK` for gemm, `RxC` for softmax/cross-entropy, `batch=128` for train/infer.
     public var shape: String
+    /// The backend's registry name.
     public var backend: String
+    /// Threads the backend computed with.
     public var threads: Int
     /// Seconds per call (one GEMM, one softmax, one training step, one forward pass).
     public var medianSeconds: Double
+    /// The fastest sample, seconds per call.
     public var minSeconds: Double
+    /// The slowest sample, seconds per call.
     public var maxSeconds: Double
     /// Samples taken after warm-up.
     public var repeats: Int
+    /// GFLOP/s at the median time (GEMM and convolution cases).
     public var gflops: Double?
     /// GFLOP/s as a percentage of the measured FP32 peak at this thread count.
     public var percentOfPeak: Double?
+    /// GB/s moved at the median time (softmax and cross-entropy cases).
     public var gbps: Double?
+    /// Samples per second at the median time (train and infer cases).
     public var samplesPerSecond: Double?
 
     enum CodingKeys: String, CodingKey {
@@ -62,6 +70,7 @@ public struct BenchRecord: Sendable, Codable, Equatable {
         case samplesPerSecond = "samples_per_second"
     }
 
+    /// A record of `timing` for one case on one backend, with the figure that suits its kind.
     public init(kind: BenchKind, variant: String, shape: String, backend: String, threads: Int,
                 timing: BenchTiming, gflops: Double? = nil, percentOfPeak: Double? = nil,
                 gbps: Double? = nil, samplesPerSecond: Double? = nil) {

@@ -10,6 +10,7 @@ public struct MonotonicBenchClock: BenchClock {
     private let clock = ContinuousClock()
     private let origin: ContinuousClock.Instant
 
+    /// A clock whose origin is now.
     public init() { origin = clock.now }
 
     public func now() -> Double {
@@ -33,6 +34,7 @@ public struct BenchSettings: Sendable, Equatable {
     /// so clock overhead and resolution do not dominate microsecond-sized work.
     public var minSampleTime: Double
 
+    /// Settings; the defaults measure for at least half a second and five samples.
     public init(warmupCalls: Int = 1, minTime: Double = 0.5, minRepeats: Int = 5,
                 maxRepeats: Int = 100_000, minSampleTime: Double = 0.001) {
         self.warmupCalls = warmupCalls
@@ -49,10 +51,15 @@ public struct BenchTiming: Sendable, Equatable {
     public let samples: [Double]
     /// Calls per sample (more than one for very short work).
     public let callsPerSample: Int
+    /// The median seconds per call.
     public let median: Double
+    /// The fastest sample, seconds per call.
     public let min: Double
+    /// The slowest sample, seconds per call.
     public let max: Double
 
+    /// The statistics of `samples` (seconds per call each).
+    ///
     /// - Precondition: `samples` is not empty.
     public init(samples: [Double], callsPerSample: Int = 1) {
         precondition(!samples.isEmpty, "a timing needs at least one sample")
@@ -69,9 +76,12 @@ public struct BenchTiming: Sendable, Equatable {
 /// Times work: warm-up, then samples until both a minimum total time and a minimum number of
 /// samples are reached; reports the median and the min/max per call.
 public struct BenchRunner<Clock: BenchClock> {
+    /// How long and how often to measure.
     public let settings: BenchSettings
+    /// Where the time comes from.
     public let clock: Clock
 
+    /// A runner with the given settings and clock.
     public init(settings: BenchSettings, clock: Clock) {
         self.settings = settings
         self.clock = clock

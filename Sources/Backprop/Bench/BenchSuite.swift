@@ -1,19 +1,25 @@
 /// A case that was not run on a backend, and why.
 public struct BenchSkip: Sendable, Equatable {
+    /// The case as `kind variant shape`.
     public let caseKey: String
+    /// The backend's registry name.
     public let backend: String
+    /// Why it was skipped, one line.
     public let reason: String
 }
 
 /// Runs cases on backends, one backend after the other per case, and collects records.
 public struct BenchSuite {
+    /// The backends every case runs on, in this order.
     public let backends: [BenchBackend]
+    /// How long and how often each case is measured.
     public let settings: BenchSettings
-    /// Used for `percent_of_peak` on GEMM records; nil leaves it out.
+    /// Used for `percent_of_peak` on GEMM and conv records; nil leaves it out.
     public let peak: PeakEstimate?
     /// Run the `swift` reference on cases marked too slow for it.
     public let forceReference: Bool
 
+    /// A suite over `backends`.
     public init(backends: [BenchBackend], settings: BenchSettings, peak: PeakEstimate?, forceReference: Bool) {
         self.backends = backends
         self.settings = settings

@@ -15,6 +15,7 @@ public struct PeakEstimate: Sendable, Equatable {
     /// Measured GFLOP/s with `threads` threads running the loop at once (the C kernels'
     /// OpenMP team; without the OpenMP trait they run one after the other).
     public let multiThread: Double
+    /// The thread count of ``multiThread``.
     public let threads: Int
     /// How the numbers were obtained, one line.
     public let method: String

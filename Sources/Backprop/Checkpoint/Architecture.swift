@@ -25,9 +25,12 @@ public enum Architecture {
     /// A network with the layers `text` (or a preset name such as `lenet`) describes, weights
     /// freshly initialized from `seed`. Dense layers use He initialization before a ReLU and
     /// Xavier otherwise.
-    /// - Parameter inputShape: the shape of one sample (e.g. `[1, 28, 28]`); when given, the
-    ///   layers are checked to connect from it. Without it, a network starting with a dense
-    ///   layer is checked from that layer's input width.
+    /// - Parameters:
+    ///   - text: comma-separated layers, e.g. `conv2d:1:6:5:pad=2,relu,maxpool2d:2,flatten,dense:1176:10`.
+    ///   - seed: seeds the weight initialization.
+    ///   - inputShape: the shape of one sample (e.g. `[1, 28, 28]`); when given, the
+    ///     layers are checked to connect from it. Without it, a network starting with a dense
+    ///     layer is checked from that layer's input width.
     /// - Throws: ``BackpropError/invalidArgument(_:)`` naming the layer index and text that
     ///   does not parse, or that does not connect with the shapes on both sides.
     public static func build(_ text: String, seed: UInt64 = 0, inputShape: [Int]? = nil) throws -> Sequential {

@@ -7,13 +7,21 @@ extension ModelCheckpoint {
     /// output activation of the saved ``loss`` (softmax for cross-entropy, sigmoid for binary
     /// cross-entropy, none for MSE).
     ///
+    /// Flat rows are given the saved ``inputShape`` (a CSV row of 784 values becomes a
+    /// `[1, 28, 28]` image for a CNN).
+    ///
     /// - Parameters:
     ///   - features: (samples, features) raw inputs; not modified.
     ///   - backend: where to compute (``defaultBackend(threads:)`` when in doubt).
-    /// - Returns: the ``Prediction``; `classes` is set for classifiers.
+    /// - Returns: the ``Prediction``; `classes` is set for classifiers. For binary
+    ///   cross-entropy `probabilities` has one column, σ(logit), the probability of class 1.
     /// - Throws: ``BackpropError/shapeMismatch(_:)`` when the rows have the wrong width.
     public func predict(_ features: Tensor, backend: any Backend) throws -> Prediction {
-        let inputs = try normalizer?.apply(to: features) ?? features
+        var inputs = try normalizer?.apply(to: features) ?? features
+        if let inputShape, features.rank == 2, features.cols == inputShape.reduce(1, *) {
+            if inputs === features { inputs = features.copy() }
+            try inputs.reshape(to: [inputs.rows] + inputShape)
+        }
         return try model.predict(inputs, loss: loss, backend: backend)
     }
 
@@ -32,15 +40,20 @@ extension ModelCheckpoint {
         return try predict(features, backend: backend)
     }
 
-    /// Loss and accuracy of the saved model on a dataset of raw features (same units as the
-    /// training file), with the saved normalization applied: the path `backprop eval` takes.
+    /// ``Sequential/evaluate(_:loss:backend:batchSize:)`` of the saved model with its saved loss,
+    /// on a dataset of raw features (same units as the training file): the saved normalization
+    /// is applied first, and flat samples are given the saved ``inputShape``. The path
+    /// `backprop eval` takes.
     ///
     /// - Parameters:
     ///   - data: raw features and their labels or targets.
     ///   - backend: where to compute.
     /// - Throws: ``BackpropError/shapeMismatch(_:)`` when the data does not fit the model.
     public func evaluate(_ data: Dataset, backend: any Backend) throws -> Evaluation {
-        let inputs = try normalizer?.apply(to: data) ?? data
+        var inputs = try normalizer?.apply(to: data) ?? data
+        if let inputShape, inputs.sampleShape != inputShape, inputs.featureCount == inputShape.reduce(1, *) {
+            inputs = try inputs.withSampleShape(inputShape)
+        }
         return try model.evaluate(inputs, loss: loss, backend: backend)
     }
 }

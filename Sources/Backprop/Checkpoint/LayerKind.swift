@@ -25,7 +25,10 @@ public struct LayerKind: Sendable {
     let configurationOf: @Sendable (any Layer) -> String
     let make: @Sendable (String) throws -> any Layer
 
+    /// A kind called `name` that saves layers of exactly `type`.
+    ///
     /// - Parameters:
+    ///   - name: the kind's name in architecture text: lowercase letters, digits, `_` or `-`.
     ///   - type: the exact class this kind saves (subclasses need their own kind).
     ///   - configuration: the text after `name:` that rebuilds the layer ("" for none).
     ///   - make: builds a layer from that text; throw ``BackpropError/invalidArgument(_:)`` for bad text.

@@ -50,6 +50,7 @@ public struct ModelCheckpoint {
     /// Where the run stands, for resuming (full checkpoints only).
     public var trainingState: TrainingState?
 
+    /// A checkpoint of `model` with the metadata needed to use it; only `model` and `loss` are required.
     public init(model: Sequential, loss: Loss, normalizer: Normalizer? = nil, classCount: Int? = nil,
                 imageShape: (height: Int, width: Int)? = nil, inputShape: [Int]? = nil, settings: String? = nil,
                 optimizer: (any Optimizer)? = nil, trainingState: TrainingState? = nil) {

@@ -15,6 +15,7 @@ public enum Normalization: String, Sendable, CaseIterable {
 /// (to 0) and never divided by zero. ``parameters`` flattens the map to `[Float]` so a
 /// checkpoint can store it next to the weights.
 public struct Normalizer: Sendable, Equatable {
+    /// Which statistics the map was fitted with.
     public let kind: Normalization
     /// Per feature: the value subtracted (min for ``Normalization/scale``, mean for
     /// ``Normalization/standardize``, 0 for ``Normalization/none``).

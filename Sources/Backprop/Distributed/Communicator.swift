@@ -42,6 +42,7 @@ extension Communicator {
 /// The group of one: this process alone. Every collective returns at once with the buffer
 /// unchanged, so code written for a ``Communicator`` also runs without MPI.
 public final class SingleProcessCommunicator: Communicator {
+    /// The communicator of a process that trains alone.
     public init() {}
     public var rank: Int { 0 }
     public var size: Int { 1 }

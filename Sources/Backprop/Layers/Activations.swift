@@ -1,10 +1,12 @@
 /// An elementwise activation layer: y = f(x). Backward uses the saved output y, since each
 /// supported f' is a function of y (relu: y > 0, sigmoid: y(1 − y), tanh: 1 − y²).
 open class ActivationLayer: Layer {
+    /// Which function f this layer applies.
     public let kind: Activation
     private var output: Tensor?     // y, same shape as x
     private var inputGrad: Tensor?  // dx, same shape as x
 
+    /// A layer applying `kind` elementwise.
     public init(_ kind: Activation) { self.kind = kind }
 
     open var summary: String {
@@ -49,15 +51,18 @@ open class ActivationLayer: Layer {
 
 /// y = max(x, 0).
 open class ReLU: ActivationLayer {
+    /// A ReLU layer.
     public init() { super.init(.relu) }
 }
 
 /// y = 1 / (1 + e^−x).
 open class Sigmoid: ActivationLayer {
+    /// A sigmoid layer.
     public init() { super.init(.sigmoid) }
 }
 
 /// y = tanh(x).
 open class Tanh: ActivationLayer {
+    /// A tanh layer.
     public init() { super.init(.tanh) }
 }

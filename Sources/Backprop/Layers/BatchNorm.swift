@@ -6,8 +6,11 @@
 ///
 /// Subclasses fix the input rank: ``BatchNorm1d`` takes [N, C], ``BatchNorm2d`` [N, C, H, W].
 open class BatchNorm: Layer {
+    /// C: the number of channels (features) normalized.
     public let features: Int
+    /// How far the running estimates move toward each batch's statistics (PyTorch's default 0.1).
     public let momentum: Float
+    /// Added to the variance before the square root (PyTorch's default 1e-5).
     public let epsilon: Float
     /// γ: [C].
     public let weight: Parameter
@@ -122,6 +125,7 @@ open class BatchNorm: Layer {
 
 /// Batch normalization of [N, C] features (PyTorch's `nn.BatchNorm1d(C)` on 2-D input).
 open class BatchNorm1d: BatchNorm {
+    /// Batch normalization of `features` features; γ starts at ones, β at zeros, running statistics at (0, 1).
     public init(_ features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
         super.init(features: features, spatialRank: 0, momentum: momentum, epsilon: epsilon)
     }
@@ -129,6 +133,7 @@ open class BatchNorm1d: BatchNorm {
 
 /// Batch normalization of [N, C, H, W] images per channel (PyTorch's `nn.BatchNorm2d(C)`).
 open class BatchNorm2d: BatchNorm {
+    /// Batch normalization of `channels` channels; γ starts at ones, β at zeros, running statistics at (0, 1).
     public init(_ channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
         super.init(features: channels, spatialRank: 2, momentum: momentum, epsilon: epsilon)
     }

@@ -6,10 +6,15 @@
 /// layout); z (out, N, H'·W') is moved to NCHW. Backward: dz = dy moved back, dW (+)= dz·colᵀ,
 /// db (+)= Σ dy, dcol = Wᵀ·dz folded back by col2im.
 open class Conv2d: Layer {
+    /// C_in: channels of the input.
     public let inChannels: Int
+    /// C_out: channels of the output (the number of filters).
     public let outChannels: Int
+    /// k: the kernel is k × k.
     public let kernelSize: Int
+    /// The step between kernel positions on both axes.
     public let stride: Int
+    /// Zeros added on every side of the input.
     public let padding: Int
     /// W: [out, in, k, k].
     public let weight: Parameter
@@ -25,6 +30,8 @@ open class Conv2d: Layer {
     private var columnGrad: Tensor?       // dcol, (C·k·k, N·H'·W')
     private var inputGrad: Tensor?        // dx, [N, in, H, W]
 
+    /// A convolution from `inChannels` to `outChannels` with a `kernelSize` × `kernelSize` kernel (weights drawn by ``initialize(using:)``).
+    ///
     /// - Precondition: channels and kernel size positive, stride positive, padding non-negative.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
         precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,

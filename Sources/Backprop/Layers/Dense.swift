@@ -5,7 +5,9 @@
 /// W is stored (inputs, outputs), so forward is one GEMM with no transposes; backward computes
 /// dW = xᵀ·dz, db = Σ_rows dz and dx = dz·Wᵀ, the transposes handled inside the GEMM.
 open class Dense: Layer {
+    /// The width of each input row.
     public let inputs: Int
+    /// The width of each output row.
     public let outputs: Int
     /// W: (inputs, outputs).
     public let weight: Parameter
@@ -18,6 +20,8 @@ open class Dense: Layer {
     private var output: Tensor?  // z, (batch, outputs)
     private var inputGrad: Tensor?  // dx, (batch, inputs)
 
+    /// A fully connected layer from `inputs` to `outputs` features.
+    ///
     /// - Parameters:
     ///   - inputs: the width of each input row.
     ///   - outputs: the width of each output row.

@@ -11,6 +11,8 @@ open class Dropout: Layer {
     private var inputGrad: Tensor?  // dx, same shape as x
     private var lastWasTraining = false
 
+    /// Dropout with drop probability `probability`; `seed` fixes the masks.
+    ///
     /// - Precondition: `0 <= probability < 1`.
     public init(_ probability: Float, seed: UInt64 = 0) {
         precondition(probability >= 0 && probability < 1, "Dropout probability must be in [0, 1), got \(probability)")

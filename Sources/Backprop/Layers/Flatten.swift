@@ -4,6 +4,7 @@ open class Flatten: Layer {
     private var output: Tensor?     // y, [N, features]
     private var inputGrad: Tensor?  // dx, the input's shape
 
+    /// A flatten layer.
     public init() {}
 
     open var summary: String { "Flatten" }

@@ -1,6 +1,6 @@
 /// A trainable tensor and its gradient.
 ///
-/// Write gradients only through ``accumulateGradient(_:)`` or ``writeGradient(_:)``: the library,
+/// Write gradients only through ``accumulateGradient(_:)-([Float])`` or ``writeGradient(_:)``: the library,
 /// not the layer, decides whether a write overwrites the buffer (the first write after a reset)
 /// or adds to it (a second backward pass before the optimizer step), so a layer written outside
 /// the module gets PyTorch's semantics: gradients accumulate across backward calls until reset.
@@ -17,6 +17,7 @@ public final class Parameter: @unchecked Sendable {
     /// reset free.
     public private(set) var gradIsZero = true
 
+    /// A parameter with initial `value` and a zero gradient of the same shape.
     public init(name: String, value: Tensor) {
         self.name = name
         self.value = value
@@ -91,6 +92,7 @@ public final class Buffer: @unchecked Sendable {
     /// The current value.
     public let value: Tensor
 
+    /// A buffer holding `value`.
     public init(name: String, value: Tensor) {
         self.name = name
         self.value = value
@@ -100,7 +102,9 @@ public final class Buffer: @unchecked Sendable {
 /// Whether a network is training (dropout drops, batch norm uses and updates batch statistics)
 /// or evaluating (dropout is the identity, batch norm uses its running statistics).
 public enum LayerMode: Sendable, Equatable {
+    /// Fitting: dropout drops, batch norm uses and updates batch statistics.
     case training
+    /// Evaluating or predicting: dropout is the identity, batch norm uses its running statistics.
     case evaluation
 }
 
@@ -114,7 +118,7 @@ public enum LayerMode: Sendable, Equatable {
 ///
 /// To write a layer outside the module: implement ``summary``, ``outputShape(forInputShape:)``,
 /// ``forward(_:backend:)`` and ``backward(_:backend:needsInputGradient:)``; list trainable
-/// tensors in ``parameters`` and report their gradients with ``Parameter/accumulateGradient(_:)``
+/// tensors in ``parameters`` and report their gradients with ``Parameter/accumulateGradient(_:)-([Float])``
 /// or ``Parameter/writeGradient(_:)`` (never by writing ``Parameter/grad`` directly); list
 /// non-trainable state in ``buffers``; react to ``setMode(_:)`` if training and evaluation differ;
 /// register a ``LayerKind`` to save it in checkpoints.
@@ -141,7 +145,7 @@ public protocol Layer: AnyObject {
     /// x: [batch] + input shape -> y: [batch] + output shape. Remembers what backward needs.
     func forward(_ x: Tensor, backend: any Backend) -> Tensor
     /// dy: [batch] + output shape -> dx: [batch] + input shape, using the tensors saved by the
-    /// last forward, reporting dL/dparameter through ``Parameter/accumulateGradient(_:)``. When
+    /// last forward, reporting dL/dparameter through ``Parameter/accumulateGradient(_:)-([Float])``. When
     /// `needsInputGradient` is false (the first layer), dx may be skipped and the returned tensor
     /// is unspecified.
     func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor

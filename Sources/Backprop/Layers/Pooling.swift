@@ -1,7 +1,9 @@
 /// 2-D max pooling over NCHW images (PyTorch's `nn.MaxPool2d(kernel, stride)`, no padding).
 /// Backward sends each output gradient to the position of its window's maximum.
 open class MaxPool2d: Layer {
+    /// k: each window is k × k.
     public let kernelSize: Int
+    /// The step between windows on both axes.
     public let stride: Int
     private var window: Window2d?
     private var outputSample: [Int] = []
@@ -10,7 +12,11 @@ open class MaxPool2d: Layer {
     private var argmax: [Int32] = [] // per output element, the index of its maximum in the plane
     private var inputGrad: Tensor?   // dx, [N, C, H, W]
 
-    /// - Parameter stride: defaults to the kernel size (non-overlapping windows).
+    /// Max pooling over `kernelSize` × `kernelSize` windows.
+    ///
+    /// - Parameters:
+    ///   - kernelSize: k, the side of each square window.
+    ///   - stride: defaults to the kernel size (non-overlapping windows).
     public init(_ kernelSize: Int, stride: Int? = nil) {
         precondition(kernelSize > 0 && (stride ?? 1) > 0, "MaxPool2d needs a positive kernel size and stride")
         self.kernelSize = kernelSize
@@ -53,7 +59,9 @@ open class MaxPool2d: Layer {
 
 /// 2-D average pooling over NCHW images (PyTorch's `nn.AvgPool2d(kernel, stride)`, no padding).
 open class AvgPool2d: Layer {
+    /// k: each window is k × k.
     public let kernelSize: Int
+    /// The step between windows on both axes.
     public let stride: Int
     private var window: Window2d?
     private var outputSample: [Int] = []
@@ -61,7 +69,11 @@ open class AvgPool2d: Layer {
     private var output: Tensor?     // y, [N, C, H', W']
     private var inputGrad: Tensor?  // dx, [N, C, H, W]
 
-    /// - Parameter stride: defaults to the kernel size (non-overlapping windows).
+    /// Average pooling over `kernelSize` × `kernelSize` windows.
+    ///
+    /// - Parameters:
+    ///   - kernelSize: k, the side of each square window.
+    ///   - stride: defaults to the kernel size (non-overlapping windows).
     public init(_ kernelSize: Int, stride: Int? = nil) {
         precondition(kernelSize > 0 && (stride ?? 1) > 0, "AvgPool2d needs a positive kernel size and stride")
         self.kernelSize = kernelSize
@@ -104,6 +116,7 @@ open class GlobalAvgPool2d: Layer {
     private var inputGrad: Tensor?  // dx, [N, C, H, W]
     private var window: Window2d?
 
+    /// A global average pooling layer.
     public init() {}
 
     open var summary: String { "GlobalAvgPool2d" }

@@ -1,12 +1,19 @@
 /// Builds an array of layers with Swift's result-builder syntax.
 @resultBuilder
 public enum LayerBuilder {
+    /// One layer.
     public static func buildExpression(_ layer: any Layer) -> [any Layer] { [layer] }
+    /// An array of layers, spliced in.
     public static func buildExpression(_ layers: [any Layer]) -> [any Layer] { layers }
+    /// The layers of every statement, in order.
     public static func buildBlock(_ parts: [any Layer]...) -> [any Layer] { parts.flatMap { $0 } }
+    /// The layers of every iteration of a `for` loop.
     public static func buildArray(_ parts: [[any Layer]]) -> [any Layer] { parts.flatMap { $0 } }
+    /// The layers of an `if` without `else` (none when the condition is false).
     public static func buildOptional(_ part: [any Layer]?) -> [any Layer] { part ?? [] }
+    /// The layers of the first branch of an `if`/`else`.
     public static func buildEither(first part: [any Layer]) -> [any Layer] { part }
+    /// The layers of the second branch of an `if`/`else`.
     public static func buildEither(second part: [any Layer]) -> [any Layer] { part }
 }
 

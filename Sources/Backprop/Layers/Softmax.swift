@@ -7,6 +7,7 @@ open class Softmax: Layer {
     private var output: Tensor?     // y, (batch, classes)
     private var inputGrad: Tensor?  // dx, (batch, classes)
 
+    /// A softmax layer.
     public init() {}
 
     open var summary: String { "Softmax" }

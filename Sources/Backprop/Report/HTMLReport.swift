@@ -22,8 +22,8 @@ public enum HTMLReport {
         var body = "<h1>\(escapeHTML(title))</h1>\n"
         if !summary.isEmpty { body += summarySection(summary) }
         body += curvesSection(history)
-        if let confusion = evaluation?.confusion, !confusion.isEmpty {
-            body += confusionSection(confusion, evaluation: evaluation, classNames: classNames)
+        if let result = evaluation?.classification, !result.confusion.isEmpty {
+            body += confusionSection(result.confusion, evaluation: result, classNames: classNames)
         }
         if let w = firstLayerWeights {
             body += weightsSection(w, imageShape: imageShape)
@@ -90,14 +90,14 @@ public enum HTMLReport {
             + charts.map { $0.render() }.joined() + "</div></section>\n"
     }
 
-    private static func confusionSection(_ m: [[Int]], evaluation: Evaluation?, classNames: [String]?) -> String {
+    private static func confusionSection(_ m: [[Int]], evaluation: Evaluation.Classification?, classNames: [String]?) -> String {
         func name(_ c: Int) -> String {
             if let classNames, c < classNames.count { return classNames[c] }
             return String(c)
         }
         var html = "<section><h2>Confusion matrix</h2>"
         if let evaluation {
-            let accuracy = evaluation.accuracy.map { " — accuracy " + formatFixed($0 * 100, decimals: 2) + "%" } ?? ""
+            let accuracy = " — accuracy " + formatFixed(evaluation.accuracy * 100, decimals: 2) + "%"
             html += "<p class=\"note\">\(evaluation.count) samples\(accuracy). Rows are the actual class, "
                 + "columns the prediction; a cell's color is its share of the row.</p>"
         }

@@ -4,8 +4,9 @@
 extension BackpropTrace {
     /// What the traced input is compared with.
     public enum Target: Sendable, Equatable {
-        /// A class id, for cross-entropy and binary cross-entropy models.
-        case label(Int)
+        /// A class id, for cross-entropy and binary cross-entropy models (the type of
+        /// ``Dataset/labels`` and ``Prediction/classes``).
+        case label(Int32)
         /// One value per output, for MSE models.
         case values([Float])
     }
@@ -164,7 +165,7 @@ extension BackpropTrace {
         case .crossEntropy:
             var guess: Int32 = 0
             backend.argmaxRows(output.data, rows: 1, cols: width, into: &guess)
-            return (.label(Int(guess)), "No label was given, so the target is the model's own prediction, class \(guess).")
+            return (.label(guess), "No label was given, so the target is the model's own prediction, class \(guess).")
         case .binaryCrossEntropy:
             let positive = loss.predictsPositive(output.data[0])
             return (.label(positive ? 1 : 0), "No label was given, so the target is the model's own prediction, class \(positive ? 1 : 0).")
@@ -180,10 +181,10 @@ extension BackpropTrace {
         var scratch: Tensor?
         switch (loss.kind, target) {
         case (.crossEntropy, .label(let label)):
-            guard (0..<output.cols).contains(label) else {
+            guard (0..<output.cols).contains(Int(label)) else {
                 throw BackpropError.invalidArgument("label \(label) is not a class of this model (0 to \(output.cols - 1))")
             }
-            var labels = [Int32(label)]
+            var labels = [label]
             let value = loss.compute(output: output, labels: &labels, targets: nil, grad: grad, scratch: &scratch,
                                      backend: backend)
             return (value, grad, TraceValue("y", scalar: Double(label)))

@@ -4,7 +4,9 @@
 public struct TraceValue: Sendable, Codable, Equatable {
     /// The symbol, e.g. `z1`, `dL/dW2`.
     public let name: String
+    /// Rows of the matrix.
     public let rows: Int
+    /// Columns of the matrix.
     public let cols: Int
     /// Row-major, `rows * cols` values.
     public let values: [Float]
@@ -52,6 +54,7 @@ public struct TraceStep: Sendable, Codable, Equatable {
     /// Explanations, one sentence or a small ASCII drawing each.
     public let notes: [String]
 
+    /// A step with the given contents.
     public init(id: String, title: String, equation: String, values: [TraceValue], notes: [String] = []) {
         self.id = id
         self.title = title
@@ -73,11 +76,13 @@ public struct Trace: Sendable, Codable, Equatable {
     public let title: String
     /// What the network and the sample are, before any step.
     public let introduction: [String]
+    /// The forward, loss, backward and update steps, in order.
     public let steps: [TraceStep]
     /// The learning rate of the plain SGD update at the end.
     public let learningRate: Float
     /// The loss on the traced sample before and after the update.
     public let lossBefore: Double
+    /// The loss on the traced sample after the update.
     public let lossAfter: Double
 
     /// The step with this ``TraceStep/id``.

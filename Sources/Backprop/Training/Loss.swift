@@ -8,6 +8,7 @@ public enum Reduction: String, Sendable, CaseIterable {
 
 /// A loss function, computed together with its gradient with respect to the network output.
 public struct Loss: Sendable, Equatable, CustomStringConvertible {
+    /// The loss functions, by their CLI and checkpoint names.
     public enum Kind: String, Sendable, CaseIterable {
         /// Softmax cross-entropy on logits (labels or probability rows as targets).
         case crossEntropy = "cross-entropy"
@@ -17,9 +18,12 @@ public struct Loss: Sendable, Equatable, CustomStringConvertible {
         case binaryCrossEntropy = "binary-cross-entropy"
     }
 
+    /// Which loss function.
     public let kind: Kind
+    /// How per-sample losses combine.
     public let reduction: Reduction
 
+    /// A loss of `kind` with `reduction`.
     public init(_ kind: Kind, reduction: Reduction = .mean) {
         self.kind = kind
         self.reduction = reduction
@@ -34,6 +38,7 @@ public struct Loss: Sendable, Equatable, CustomStringConvertible {
         Loss(.binaryCrossEntropy, reduction: reduction)
     }
 
+    /// The kind's name, e.g. `cross-entropy`.
     public var description: String { kind.rawValue }
 
     /// Whether `predict` should turn outputs into probabilities, and how.

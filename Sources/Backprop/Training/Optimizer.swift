@@ -29,7 +29,7 @@ struct OptimizerSlots {
         if let existing = byParameter[ObjectIdentifier(parameter)] { return existing }
         let tensors = slotNames.map { slot -> Tensor in
             let key = "\(name).\(slot)"
-            let tensor = restored.removeValue(forKey: key) ?? Tensor(rows: parameter.value.rows, cols: parameter.value.cols)
+            let tensor = restored.removeValue(forKey: key) ?? Tensor(shape: parameter.value.shape)
             named.append((name: key, tensor: tensor))
             return tensor
         }
@@ -58,12 +58,17 @@ struct OptimizerSlots {
 /// with PyTorch's `torch.optim.SGD` semantics.
 public final class SGD: Optimizer {
     public var learningRate: Float
+    /// The momentum factor μ (0: plain SGD).
     public let momentum: Float
+    /// The L2 weight decay λ added to the gradient.
     public let weightDecay: Float
+    /// Whether the momentum is Nesterov's.
     public let nesterov: Bool
     public private(set) var stepCount = 0
     private var slots = OptimizerSlots(["momentum_buffer"])
 
+    /// SGD with the given learning rate and options (PyTorch's defaults: no momentum, no decay).
+    ///
     /// - Precondition: learning rate, momentum and weight decay are finite and non-negative.
     public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         precondition(learningRate >= 0 && momentum >= 0 && weightDecay >= 0,
@@ -96,15 +101,20 @@ public final class SGD: Optimizer {
 /// L2 weight decay added to the gradient. ``AdamW`` decouples the decay instead.
 public class Adam: Optimizer {
     public var learningRate: Float
+    /// The decay rate of the first-moment (mean) estimate.
     public let beta1: Float
+    /// The decay rate of the second-moment (uncentered variance) estimate.
     public let beta2: Float
+    /// Added to the denominator for numerical stability.
     public let epsilon: Float
+    /// The weight decay λ (through the gradient for Adam, decoupled for AdamW).
     public let weightDecay: Float
     /// True for AdamW: decay applied to the weights directly, not through the gradient.
     public let decoupledWeightDecay: Bool
     public private(set) var stepCount = 0
     private var slots = OptimizerSlots(["exp_avg", "exp_avg_sq"])
 
+    /// Adam with PyTorch's defaults.
     public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0) {
         self.learningRate = learningRate
@@ -146,6 +156,7 @@ public class Adam: Optimizer {
 /// AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, w ← w − η·λ·w, as
 /// PyTorch's `torch.optim.AdamW` (default decay 0.01).
 public final class AdamW: Adam {
+    /// AdamW with PyTorch's defaults (weight decay 0.01).
     public override init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
         super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,

@@ -8,7 +8,9 @@ public struct TrainingState: Sendable, Equatable {
     /// Running totals of the current epoch (loss × samples, correct predictions, samples), so
     /// a resumed epoch reports the same averages as an uninterrupted one.
     public var epochLossSum = 0.0
+    /// Correct predictions in the current epoch so far.
     public var epochCorrect = 0
+    /// Samples seen in the current epoch so far.
     public var epochSeen = 0
     /// The shuffling generator as it was at the start of the current epoch, so the epoch's
     /// order can be drawn again when a run resumes in the middle of it.
@@ -16,6 +18,7 @@ public struct TrainingState: Sendable, Equatable {
     /// One report per completed epoch.
     public var history: [EpochReport] = []
 
+    /// The state of a run that has not started, shuffling seeded by `seed`.
     public init(seed: UInt64) { epochStartRNG = SeededGenerator(seed: seed) }
 }
 
@@ -45,9 +48,13 @@ public enum FitOutcome: Sendable, Equatable {
 /// computes its part of every minibatch and the gradients are summed across ranks, so N ranks
 /// train as one process with the same global `batchSize`; see docs/DISTRIBUTED.md.
 public final class Trainer {
+    /// The network being trained.
     public let model: Sequential
+    /// The loss minimized.
     public let loss: Loss
+    /// The update rule, with its state.
     public let optimizer: any Optimizer
+    /// The engine every op runs on.
     public let backend: any Backend
     /// When set, gradients are rescaled so their global L2 norm is at most this value.
     public var clipGradNorm: Float?
@@ -76,6 +83,8 @@ public final class Trainer {
     /// The gradient all-reduce, for more than one rank.
     private let exchange: GradientExchange?
 
+    /// A trainer of `model` (single-process unless `communicator` has several ranks).
+    ///
     /// - Parameters:
     ///   - model: the network to train; its parameters are updated in place.
     ///   - loss: the loss to minimize.
@@ -156,7 +165,7 @@ public final class Trainer {
                     onBatch(BatchReport(
                         epoch: epochIndex + 1, epochs: epochs, batch: batchIndex, batches: batches,
                         loss: lossSum / Double(seen),
-                        accuracy: hasAccuracy(train) ? Double(correct) / Double(seen) : nil,
+                        accuracy: accuracy(correct: correct, seen: seen, data: train),
                         samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds))
                 }
                 if batchIndex < batches, stopRequested() { return .stopped }
@@ -166,8 +175,8 @@ public final class Trainer {
             let report = EpochReport(
                 epoch: epochIndex + 1, epochs: epochs,
                 trainLoss: lossSum / Double(max(seen, 1)),
-                trainAccuracy: hasAccuracy(train) ? Double(correct) / Double(max(seen, 1)) : nil,
-                testLoss: evaluation?.loss, testAccuracy: evaluation?.accuracy,
+                trainAccuracy: accuracy(correct: correct, seen: seen, data: train),
+                testLoss: evaluation?.loss, testAccuracy: evaluation?.classification?.accuracy,
                 samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds)
             state.history.append(report)
             state.epochsCompleted += 1
@@ -233,8 +242,9 @@ public final class Trainer {
                         batch: state.batchesCompleted).0
     }
 
-    /// Loss and accuracy (and a confusion matrix for classification) on `data`, in evaluation
-    /// mode (``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)`` switches back to training).
+    /// ``Sequential/evaluate(_:loss:backend:batchSize:)`` of the trainer's model with its loss
+    /// and backend: a convenience, the same evaluation. Runs in evaluation mode
+    /// (``fit(_:validation:epochs:batchSize:onBatch:onEpoch:)`` switches back to training).
     public func evaluate(_ data: Dataset, batchSize: Int = 512) throws -> Evaluation {
         try model.evaluate(data, loss: loss, backend: backend, batchSize: batchSize)
     }
@@ -281,24 +291,22 @@ public final class Trainer {
     /// last step, so all of them stop at the same step.
     private func stopRequested() -> Bool { exchange?.stopAgreed ?? (shouldStop?() == true) }
 
-    private func hasAccuracy(_ data: Dataset) -> Bool { data.labels != nil || data.outputCount == 1 }
+    /// The fraction of correct decisions, nil for regression (see ``DecisionRule``).
+    private func accuracy(correct: Int, seen: Int, data: Dataset) -> Double? {
+        let rule = DecisionRule(loss: loss, data: data)
+        guard rule != .regression else { return nil }
+        return Double(correct) / Double(max(seen * rule.decisionsPerSample(width: data.outputCount), 1))
+    }
 
+    /// Correct decisions in the batch, by the rule ``Sequential/evaluate(_:loss:backend:batchSize:)`` uses.
     private func countCorrect(_ output: Tensor, data: Dataset) -> Int {
-        switch data.targets {
-        case .labels:
-            if predicted.count < output.rows { predicted = Array(repeating: 0, count: output.rows) }
-            return predicted.withUnsafeMutableBufferPointer { out in
-                backend.argmaxRows(output.data, rows: output.rows, cols: output.cols, into: out.baseAddress!)
-                return batchLabels.withUnsafeBufferPointer { labels in
-                    (0..<output.rows).reduce(0) { $0 + (out[$1] == labels[$1] ? 1 : 0) }
-                }
-            }
-        case .values:
-            guard output.cols == 1, let targets = batchTargets else { return 0 }
-            return (0..<output.rows).reduce(0) { count, r in
-                count + (loss.predictsPositive(output.data[r]) == (targets.data[r] > 0.5) ? 1 : 0)
-            }
+        let rule = DecisionRule(loss: loss, data: data)
+        var correct = 0
+        batchLabels.withUnsafeBufferPointer { labels in
+            rule.forEachDecision(output: output, labels: labels.baseAddress, targets: batchTargets?.data,
+                                 backend: backend, predicted: &predicted) { if $0 == $1 { correct += 1 } }
         }
+        return correct
     }
 
     /// Scales every gradient by min(1, maxNorm / ‖g‖₂) over all parameters together.

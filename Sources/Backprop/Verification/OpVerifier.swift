@@ -12,6 +12,7 @@ public struct OpVerifier: Sendable {
     /// The seed of every random input; the same seed gives the same cases.
     public var seed: UInt64
 
+    /// A verifier with the sparse covering of sizes and a fixed default seed.
     public init(thorough: Bool = false, seed: UInt64 = 0x5EED_BAC4) {
         self.thorough = thorough
         self.seed = seed

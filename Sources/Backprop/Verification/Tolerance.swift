@@ -6,13 +6,16 @@
 /// scale = |α|·max|A|·max|B| + |β|·max|C|, the classic bound on a dot product's rounding error
 /// for both backends together). Zero everywhere means the results must be equal.
 public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
+    /// The constant term, in the units of the values.
     public let absolute: Double
+    /// The factor on |reference|.
     public let relative: Double
     /// The constant c of the accumulation term (0 when the op sums nothing).
     public let accumulation: Double
     /// What N and scale are for this op, as shown in ``description``.
     public let accumulationTerm: String
 
+    /// A tolerance with the given terms.
     public init(absolute: Double, relative: Double, accumulation: Double = 0, accumulationTerm: String = "") {
         self.absolute = absolute
         self.relative = relative
@@ -26,6 +29,7 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
             + accumulation * Double(terms) * Double(Float.ulpOfOne) * scale
     }
 
+    /// The bound as text: `exact`, or e.g. `|Δ| ≤ 1e-06 + 1e-05·|ref|`.
     public var description: String {
         if absolute == 0 && relative == 0 && accumulation == 0 { return "exact" }
         var parts: [String] = []

@@ -2,6 +2,7 @@
 public struct VerificationRecord: Sendable, Equatable, Codable {
     /// The backend's registry name.
     public let backend: String
+    /// The op compared.
     public let op: VerifiedOp
     /// The largest |result − reference| over every element of every case.
     public let maxAbsError: Double
@@ -9,7 +10,9 @@ public struct VerificationRecord: Sendable, Equatable, Codable {
     public let maxRelError: Double
     /// The largest ratio |result − reference| / allowed; the op passes when it is at most 1.
     public let worstRatio: Double
+    /// The tolerance as text (``Tolerance/description``).
     public let tolerance: String
+    /// Whether ``worstRatio`` is at most 1.
     public let pass: Bool
     /// The case with the largest ``worstRatio``, e.g. `m=127 n=33 k=255 transA ...`.
     public let worstCase: String

@@ -137,13 +137,38 @@ struct pool_job {
     const bp_window2d *w;
 };
 
+// v replaces the running maximum when larger, or when it is the first NaN (PyTorch's rule).
+static inline int max_candidate_wins(float v, float best) { return v > best || (v != v && best == best); }
+
+// The 2×2, stride 2, unpadded window (LeNet's pools): four candidates per output, no bounds checks.
+static void maxpool2x2_plane(const float *plane, long width, long oh, long ow, float *out, int32_t *argmax) {
+    for (long oy = 0; oy < oh; oy++) {
+        const float *r0 = plane + 2 * oy * width, *r1 = r0 + width;
+        for (long ox = 0; ox < ow; ox++) {
+            long base = 2 * oy * width + 2 * ox;
+            float best = r0[2 * ox];
+            long index = base;
+            if (max_candidate_wins(r0[2 * ox + 1], best)) { best = r0[2 * ox + 1]; index = base + 1; }
+            if (max_candidate_wins(r1[2 * ox], best)) { best = r1[2 * ox]; index = base + width; }
+            if (max_candidate_wins(r1[2 * ox + 1], best)) { best = r1[2 * ox + 1]; index = base + width + 1; }
+            out[oy * ow + ox] = best;
+            argmax[oy * ow + ox] = (int32_t)index;
+        }
+    }
+}
+
 static void maxpool_forward_task(void *data, long task) {
     const struct pool_job *job = data;
     const bp_window2d *w = job->w;
     long oh = out_h(w), ow = out_w(w);
     long end = (task + 1) * PLANES_PER_TASK < job->planes ? (task + 1) * PLANES_PER_TASK : job->planes;
+    int two_by_two = w->kernel_h == 2 && w->kernel_w == 2 && w->stride == 2 && w->padding == 0;
     for (long p = task * PLANES_PER_TASK; p < end; p++) {
         const float *plane = job->in + p * w->height * w->width;
+        if (two_by_two) {
+            maxpool2x2_plane(plane, w->width, oh, ow, job->out + p * oh * ow, job->argmax + p * oh * ow);
+            continue;
+        }
         for (long oy = 0; oy < oh; oy++) {
             for (long ox = 0; ox < ow; ox++) {
                 float best = -INFINITY;
@@ -155,7 +180,7 @@ static void maxpool_forward_task(void *data, long task) {
                         long ix = ox * w->stride + j - w->padding;
                         if (ix < 0 || ix >= w->width) continue;
                         float v = plane[iy * w->width + ix];
-                        if (best_index < 0 || v > best || (isnan(v) && !isnan(best))) {
+                        if (best_index < 0 || max_candidate_wins(v, best)) {
                             best = v;
                             best_index = iy * w->width + ix;
                         }

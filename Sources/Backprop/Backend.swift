@@ -191,6 +191,36 @@ public protocol Backend: AnyObject, Sendable {
         dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>,
         accumulate: Bool)
 
+    /// True when this backend's ``conv2dForward(_:batch:window:weight:bias:outChannels:y:)`` and
+    /// the two convolution gradients are faster than im2col + GEMM for stride-1 windows;
+    /// ``Conv2d`` then uses them. Default (ReferenceConvolution.swift): false.
+    var prefersDirectConvolution: Bool { get }
+
+    /// A direct convolution: x: (N, C, H, W), weight: (K, C, kh, kw) (PyTorch's layout),
+    /// bias: (K) or nil -> y: (N, K, outH, outW) with K = `outChannels`,
+    /// y[n, k, oy, ox] = bias[k] + Σ_{c,i,j} weight[k, c, i, j] · x[n, c, oy·s + i − p, ox·s + j − p]
+    /// (terms in the padding are zero). The same result as im2col, a GEMM and a channel bias.
+    func conv2dForward(
+        _ x: UnsafePointer<Float>, batch: Int, window: Window2d, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, outChannels: Int, y: UnsafeMutablePointer<Float>)
+
+    /// The input gradient of ``conv2dForward(_:batch:window:weight:bias:outChannels:y:)``:
+    /// dy: (N, K, outH, outW) -> dx: (N, C, H, W), dx[n, c, iy, ix] = Σ dy[n, k, oy, ox] ·
+    /// weight[k, c, i, j] over every (k, oy, ox, i, j) with oy·s + i − p = iy, ox·s + j − p = ix
+    /// (overwrites dx).
+    func conv2dBackwardData(
+        _ dy: UnsafePointer<Float>, batch: Int, window: Window2d, weight: UnsafePointer<Float>,
+        outChannels: Int, dx: UnsafeMutablePointer<Float>)
+
+    /// The weight gradient: x: (N, C, H, W), dy: (N, K, outH, outW) -> dweight: (K, C, kh, kw),
+    /// dweight[k, c, i, j] (+)= Σ_{n, oy, ox} dy[n, k, oy, ox] · x[n, c, oy·s + i − p, ox·s + j − p],
+    /// and, when `dbias` is given, the bias gradient dbias[k] (+)= Σ_{n, oy, ox} dy[n, k, oy, ox].
+    /// Each is added with its `accumulate` flag set, else overwritten.
+    func conv2dBackwardWeight(
+        _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, window: Window2d,
+        outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool,
+        bias dbias: UnsafeMutablePointer<Float>?, accumulateBias: Bool)
+
     /// y[i] = a[i] · b[i]; `y` may be `a` or `b`.
     func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int)
 

@@ -10,7 +10,7 @@ import Darwin
 
 /// Which cases `backprop bench` runs.
 enum BenchSelection: String, ExpressibleByArgument, CaseIterable {
-    case gemm, softmax, train, infer, conv, all
+    case gemm, softmax, train, infer, conv, lenet, lenetLayers = "lenet-layers", all
 }
 
 /// `backprop bench`: times GEMM, softmax/cross-entropy, training and inference on each backend.
@@ -28,7 +28,7 @@ struct BenchCommand: ParsableCommand {
             --sizes are given.
             """)
 
-    @Argument(help: "The cases to run: gemm, softmax (with cross_entropy), train (with LeNet-5), infer, conv (LeNet-5's convolutions) or all.")
+    @Argument(help: "The cases to run: gemm, softmax (with cross_entropy), train (with LeNet-5), infer, conv (LeNet-5's convolutions), lenet (LeNet-5's training step alone), lenet-layers (that step split by layer) or all.")
     var selection: BenchSelection = .all
 
     @Option(help: "Comma-separated backends (default: every available one, swift first).")
@@ -123,6 +123,13 @@ struct BenchCommand: ParsableCommand {
             say("conv: LeNet-5's convolutions at batch 64 (im2col + one SGEMM per batch); GFLOP/s count 2·N·out·H'·W'·C·k·k "
                 + "per forward, twice that per backward (dW and dx)")
             cases += BenchCases.conv()
+        }
+
+        if selection == .lenet { cases.append(BenchCases.lenetTrainCase(batch: 64, data: SyntheticData())) }
+        if selection == .lenetLayers {
+            say("lenet-layers: LeNet-5's training step, then each layer alone at batch 64, forward and backward "
+                + "(Dense and ReLU unfused); samples/s = 64 / median time of that layer's call")
+            cases += BenchCases.lenetLayers()
         }
 
         var peak: PeakEstimate?

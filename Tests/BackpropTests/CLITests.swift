@@ -103,6 +103,21 @@ import Testing
         #expect(text.stdout.split(separator: "\n").first == "row,class,p_0,p_1")
     }
 
+    /// A nested network from --arch saves under nested names and evaluates from the file.
+    @Test func nestedArchTrainsSavesAndEvaluates() throws {
+        let dir = try Self.temporaryDirectory()
+        let arch = "sequential:[conv2d:1:2:3,relu],flatten,dense:72:10"
+        let train = try Self.run(["train", "--arch", arch, "--epochs", "1", "--save", "nested.safetensors",
+                                  "--json", "--quiet", "--backend", "c"], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let (tensors, metadata) = try SafeTensors.read(path: dir + "/nested.safetensors")
+        #expect(metadata["architecture"] == arch)
+        #expect(tensors["layers.0.0.weight"]?.shape == [2, 1, 3, 3] && tensors["layers.2.weight"]?.shape == [10, 72])
+        let eval = try Self.run(["eval", "--model", "nested.safetensors", "--json"], in: dir)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(try Self.json(eval.stdout)["accuracy"] as? Double == (try Self.json(train.stdout)["test_accuracy"] as? Double))
+    }
+
     /// A CNN from --arch on the 8×8 digits: trains, saves, evaluates, predicts flat CSV rows
     /// (reshaped by the checkpoint's input shape) and draws its first convolution's filters.
     @Test func cnnFromArchTrainsSavesEvaluatesAndPredicts() throws {
@@ -118,7 +133,9 @@ import Testing
         let (tensors, metadata) = try SafeTensors.read(path: dir + "/cnn.safetensors")
         #expect(metadata["architecture"] == arch && metadata["input_shape"] == "1x8x8")
         #expect(tensors["layers.0.weight"]?.shape == [4, 1, 3, 3] && tensors["layers.5.weight"]?.shape == [10, 64])
-        #expect(Self.contents(dir + "/cnn.html").contains("3×3"))
+        // The report draws the first convolution's 4 filters as 3×3 tiles.
+        let html = Self.contents(dir + "/cnn.html")
+        #expect(html.contains("3×3") && html.components(separatedBy: "<figure class=\"tile\"").count - 1 == 4)
 
         let eval = try Self.run(["eval", "--model", "cnn.safetensors", "--json"], in: dir)
         #expect(eval.status == 0, "\(eval.stderr)")
@@ -131,6 +148,11 @@ import Testing
         #expect(predict.status == 0, "\(predict.stderr)")
         let predictions = try #require(try Self.json(predict.stdout)["predictions"] as? [[String: Any]])
         #expect(predictions.count == 3 && predictions.allSatisfy { ($0["probabilities"] as? [Double])?.count == 10 })
+        // Each flat row is one 1×8×8 image: the classes are the library's for the same images.
+        let checkpoint = try ModelCheckpoint.load(from: dir + "/cnn.safetensors")
+        let images = try Tensor(rows: 3, cols: 64, values: (0..<3).flatMap { r in (0..<64).map { digits.features[r, $0] } })
+        let expected = try checkpoint.predict(images, backend: SwiftBackend())
+        #expect(predictions.map { $0["class"] as? Int } == expected.classes?.map { Int($0) })
 
         // An --arch run resumes: its settings hold the architecture, not dense widths.
         let resumed = try Self.run(["train", "--resume", "cnn.safetensors", "--epochs", "4", "--json", "--quiet",

@@ -155,6 +155,31 @@ import Testing
         #expect(cells.count == 100 && cells.reduce(0, +) == test.count)
     }
 
+    /// A CNN's report draws its first convolution's filters: one k×k tile per filter, tile o
+    /// holding weight[o, 0, :, :], found inside a nested Sequential too; an MLP's draws its first
+    /// dense layer's units as images.
+    @Test func firstConvolutionFiltersAreTheTiles() throws {
+        let model = try Architecture.build("sequential:[conv2d:2:5:3:pad=1,relu],maxpool2d:2,flatten,dense:80:10",
+                                           seed: 3, inputShape: [2, 8, 8])
+        let conv = try #require((model.layers[0] as? Sequential)?.layers[0] as? Conv2d)
+        let tiles = try #require(HTMLReport.firstLayerTiles(of: model, imageShape: (8, 8)))
+        #expect(tiles.tileShape?.height == 3 && tiles.tileShape?.width == 3)
+        #expect(tiles.weights.rows == 9 && tiles.weights.cols == 5)
+        for o in 0..<5 {
+            for p in 0..<9 { #expect(tiles.weights[p, o] == conv.weight.value.data[o * 18 + p], "filter \(o) pixel \(p)") }
+        }
+        let html = HTMLReport.render(title: "cnn", history: Self.history(1), firstLayerWeights: tiles.weights,
+                                     imageShape: tiles.tileShape)
+        #expect(Self.occurrences(of: "<figure class=\"tile\"", in: html) == 5)
+        #expect(html.contains("convolution filter (5)") && html.contains("reshaped to 3×3"))
+
+        let mlp = Sequential([Dense(64, 7), ReLU(), Dense(7, 10)], seed: 1)
+        let unitTiles = try #require(HTMLReport.firstLayerTiles(of: mlp, imageShape: (8, 8)))
+        #expect(unitTiles.weights.scalars == (mlp.layers[0] as! Dense).weight.value.scalars)
+        #expect(unitTiles.tileShape?.height == 8 && unitTiles.tileShape?.width == 8)
+        #expect(HTMLReport.firstLayerTiles(of: Sequential([ReLU()]), imageShape: nil) == nil)
+    }
+
     /// ../shared/data/digits.csv.gz (64 pixels in 0...16, then the label), unzipped with gzip(1).
     func loadDigits() throws -> Dataset {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

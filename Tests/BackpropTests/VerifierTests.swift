@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Backprop
 
@@ -90,7 +91,8 @@ struct VerifierTests {
     @Test("the reference matches itself exactly")
     func referenceIsExact() {
         let records = OpVerifier().verify(SwiftBackend())
-        #expect(records.allSatisfy { $0.pass && $0.maxAbsError == 0 && $0.backend == "swift" })
+        #expect(records.map(\.op) == VerifiedOp.allCases)
+        #expect(records.allSatisfy { $0.pass && $0.maxAbsError == 0 && $0.backend == "swift" && $0.cases > 0 })
     }
 
     @Test("a deliberate bug fails its op and only its op", arguments: [
@@ -158,5 +160,31 @@ struct VerifierTests {
         #expect(VerifiedOp.copy.tolerance.allowed(reference: 5) == 0)
         #expect(VerifiedOp.copy.tolerance.description == "exact")
         #expect(VerifiedOp.sigmoidForward.tolerance.description == "|Δ| ≤ 1e-06 + 1e-05·|ref|")
+    }
+
+    /// `backprop verify` covers every primitive: each requirement of the `Backend` protocol (read
+    /// from Backend.swift, so a primitive added later without a check fails here) has a
+    /// ``VerifiedOp`` of the same name (activations and losses split by kind), and every op
+    /// belongs to a check.
+    @Test("every Backend requirement is a verified op, and every op has a check")
+    func everyPrimitiveIsVerified() throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/Backprop/Backend.swift")
+        let text = try String(contentsOf: source, encoding: .utf8)
+        let start = try #require(text.range(of: "public protocol Backend: "))
+        let body = text[start.upperBound...]
+        let end = try #require(body.range(of: "\n}\n"))
+        let requirements = body[..<end.lowerBound].matches(of: #/\n    func (\w+)/#).map { String($0.output.1) }
+        #expect(requirements.count >= 30 && requirements.contains("im2col") && requirements.contains("batchNormBackward"))
+        let verified = Set(VerifiedOp.allCases.map { $0.rawValue.replacingOccurrences(of: "_", with: "") })
+        // The requirements whose ops are named by kind.
+        let byKind = ["activationForward": "reluforward", "activationBackward": "relubackward",
+                      "softmaxCrossEntropy": "softmaxxentlabels", "binaryCrossEntropyWithLogits": "bcelogits"]
+        for name in requirements {
+            let op = byKind[name] ?? name.lowercased()
+            #expect(verified.contains(op), "Backend.\(name) has no VerifiedOp, so `backprop verify` does not check it")
+        }
+        // Every op belongs to a check that runs it (referenceIsExact runs them all).
+        #expect(Set(VerificationRun.checks.flatMap(\.ops)) == Set(VerifiedOp.allCases))
     }
 }

@@ -233,14 +233,21 @@ final class CountingDense: Dense {
     @Test func trainsNestedInsideASequential() throws {
         let block = Sequential([Dense(64, 16), MeanCenter(16), ReLU()])
         let model = Sequential([block, Dense(16, 10)], seed: 1)
-        #expect(model.namedBuffers.map(\.name) == ["layers.0.layers.1.running_mean"])
+        #expect(model.namedBuffers.map(\.name) == ["layers.0.1.running_mean"])  // as nn.Sequentials nest
         var losses: [Double] = []
         let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.1), backend: backend, seed: 2)
         try trainer.fit(try scaledDigits(), epochs: 3, batchSize: 32, onEpoch: { losses.append($0.trainLoss) })
         #expect(losses[2] < losses[0] * 0.5, "\(losses)")
         #expect(block.layers[1].buffers[0].value.scalars.contains { $0 != 0 })
-        // Checkpoint architecture text is a flat list: a nested Sequential cannot be described.
-        #expect(throws: BackpropError.self) { try Architecture.describe(model) }
+        // The nested block saves as sequential:[...] and loads with its running mean.
+        try LayerKind.register(MeanCenter.kind)
+        #expect(try Architecture.describe(model) == "sequential:[dense:64:16,meancenter:16:momentum=0.1,relu],dense:16:10")
+        let path = NSTemporaryDirectory() + "backprop-meancenter-nested-\(UInt64.random(in: 0...UInt64.max)).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ModelCheckpoint(model: model, loss: .crossEntropy()).save(to: path)
+        let loaded = try ModelCheckpoint.load(from: path).model
+        let loadedBlock = try #require(loaded.layers[0] as? Sequential)
+        #expect(loadedBlock.layers[1].buffers[0].value.scalars == block.layers[1].buffers[0].value.scalars)
     }
 
     @Test func savesAndLoadsThroughItsRegisteredKind() throws {

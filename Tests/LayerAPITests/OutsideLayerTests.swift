@@ -108,6 +108,63 @@ final class Scale: Layer {
         #expect(try loaded(x, backend: backend).scalars == (try model(x, backend: backend)).scalars)
     }
 
+    /// The outside layer's gradients are right, not only consistent: central differences of
+    /// L = Σ y ⊙ R (float32 forward, h = 1e-2) match dL/dγ and dL/dx, with the layer between
+    /// two library layers so the fused Dense paths run around it.
+    @Test func outsideLayerGradientsMatchFiniteDifferences() throws {
+        let scale = Scale(3)
+        scale.gamma.value.data[0] = 0.5; scale.gamma.value.data[2] = -1.25
+        let model = Sequential([Dense(2, 3), Scale(3), scale, Tanh(), Dense(3, 2)], seed: 5)
+        let x = try Tensor([[0.3, -0.8], [1.1, 0.4], [-0.6, 0.9]])
+        let r = try Tensor([[0.7, -0.2], [0.1, 0.9], [-0.5, 0.4]])
+        func objective() -> Double {
+            let y = model.forward(x, backend: backend)
+            return (0..<y.count).reduce(0.0) { $0 + Double(y.data[$1]) * Double(r.data[$1]) }
+        }
+        func numeric(_ p: UnsafeMutablePointer<Float>) -> Double {
+            let saved = p.pointee, h: Float = 1e-2
+            p.pointee = saved + h
+            let plus = objective()
+            p.pointee = saved - h
+            let minus = objective()
+            p.pointee = saved
+            return (plus - minus) / Double(2 * h)
+        }
+        _ = objective()
+        model.zeroGrad()
+        let dx = model.backward(r, backend: backend, needsInputGradient: true).copy()
+        let dgamma = scale.gamma.gradient
+        for i in 0..<3 {
+            let expected = numeric(scale.gamma.value.data + i)
+            #expect(abs(Double(dgamma[i]) - expected) <= 2e-3 + 2e-2 * abs(expected), "dγ[\(i)]: \(dgamma[i]) vs \(expected)")
+        }
+        for i in 0..<x.count {
+            let expected = numeric(x.data + i)
+            #expect(abs(Double(dx.data[i]) - expected) <= 2e-3 + 2e-2 * abs(expected), "dx[\(i)]: \(dx.data[i]) vs \(expected)")
+        }
+    }
+
+    /// A registered outside kind saves inside a nested Sequential too, under nn.Sequential's
+    /// nested names (`layers.1.0.gamma`).
+    @Test func outsideLayerInANestedSequentialSavesAndLoads() throws {
+        try LayerKind.register(LayerKind(name: "scale", type: Scale.self, configuration: { "\($0.width)" }) { text in
+            guard let width = Int(text), width > 0 else { throw BackpropError.invalidArgument("scale:\(text)") }
+            return Scale(width)
+        })
+        let scale = Scale(2)
+        scale.gamma.value.data[0] = -0.5
+        let model = Sequential([Dense(2, 2), Sequential([scale, ReLU()]), Dense(2, 1)], seed: 4)
+        #expect(try Architecture.describe(model) == "dense:2:2,sequential:[scale:2,relu],dense:2:1")
+        #expect(model.namedParameters.map(\.name).contains("layers.1.0.gamma"))
+        let path = "/tmp/backprop-outside-nested-\(UInt64.random(in: 0...UInt64.max)).safetensors"
+        try ModelCheckpoint(model: model, loss: .mse()).save(to: path)
+        let loaded = try ModelCheckpoint.load(from: path).model
+        let inner = try #require(loaded.layers[1] as? Sequential)
+        #expect((inner.layers[0] as? Scale)?.gamma.value.scalars == [-0.5, 1])
+        let x = try Tensor([[1, -2], [0.5, 3]])
+        #expect(try loaded(x, backend: backend).scalars == (try model(x, backend: backend)).scalars)
+    }
+
     @Test func unregisteredLayerCannotBeDescribedAndSaysWhich() {
         final class Unknown: Layer {
             var summary: String { "Unknown" }
@@ -150,7 +207,7 @@ final class Scale: Layer {
 
     @Test func nestedSequentialNamesItsParametersAndTrains() throws {
         let model = Sequential([Sequential([Dense(2, 3), ReLU()]), Dense(3, 2)], seed: 1)
-        #expect(model.namedParameters.map(\.name) == ["layers.0.layers.0.weight", "layers.0.layers.0.bias",
+        #expect(model.namedParameters.map(\.name) == ["layers.0.0.weight", "layers.0.0.bias",
                                                      "layers.1.weight", "layers.1.bias"])
         #expect(try model.outputShape(forInputShape: [2]) == [2])
     }

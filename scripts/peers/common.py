@@ -22,6 +22,9 @@ LEARNING_RATE = 0.1
 SEED = 20261124
 
 TRAIN_BATCHES = (32, 128, 512)
+# LeNet-5 (Backprop's `--arch lenet`): conv 1->6 k5 pad 2, ReLU, maxpool 2, conv 6->16 k5, ReLU,
+# maxpool 2, flatten, 400-120-84-10 with ReLU; trained on the same rows seen as 1x28x28 images.
+LENET_BATCH = 64
 INFER_BATCH = 1024
 # Inference batches: throughput at 1024, latency at 1 (one sample per call).
 INFER_BATCHES = (1024, 1)
@@ -67,7 +70,7 @@ def parse_args(peer):
     parser.add_argument(
         "--only",
         default="train,infer,gemm,softmax",
-        help="comma-separated subset of train,infer,gemm,softmax",
+        help="comma-separated subset of train,infer,gemm,softmax,lenet (train includes lenet)",
     )
     args = parser.parse_args()
     config = Config(args.threads, args.quick, args.repeats)
@@ -217,10 +220,10 @@ def softmax_record(rows, cols, backend, config, times):
     return record("softmax", "rows", f"{rows}x{cols}", backend, config, times, gbps=moved / times[0] / 1e9)
 
 
-def samples_record(case, batch, samples_per_timing, backend, config, times, **extra):
+def samples_record(case, batch, samples_per_timing, backend, config, times, variant=NETWORK, **extra):
     """Train/infer record; `times` are seconds for `samples_per_timing` samples."""
     # latency_us: microseconds per call of `batch` samples (the figure that matters at batch 1).
-    rec = record(case, NETWORK, f"batch={batch}", backend, config, times,
+    rec = record(case, variant, f"batch={batch}", backend, config, times,
                  samples_per_second=samples_per_timing / times[0],
                  latency_us=1e6 * times[0] * batch / samples_per_timing, **extra)
     return rec
@@ -238,11 +241,14 @@ def progress(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def run_cases(config, only, library, bench_train, bench_infer, bench_gemm, bench_softmax):
-    """Runs one peer's selected cases (train, infer, gemm, softmax) and prints its records."""
+def run_cases(config, only, library, bench_train, bench_infer, bench_gemm, bench_softmax, bench_lenet=None):
+    """Runs one peer's selected cases (train with LeNet-5 when the peer has it, infer, gemm,
+    softmax) and prints its records."""
     records = []
     if "train" in only:
         records += bench_train(config, synthetic_data(config.rows))
+    if ("train" in only or "lenet" in only) and bench_lenet is not None:
+        records += bench_lenet(config, synthetic_data(config.rows))
     if "infer" in only:
         data = synthetic_data(INFER_BATCH)
         for batch in INFER_BATCHES:

@@ -68,6 +68,67 @@ def bench_train(config, data):
     return records
 
 
+def lenet_forward(params, x):
+    """x: (batch, 1, 28, 28) NCHW -> logits (batch, 10); LeNet-5 as Backprop's `--arch lenet`."""
+    (w1, b1), (w2, b2), (w3, b3), (w4, b4), (w5, b5) = params
+
+    def conv_relu_pool(x, w, b, pad):
+        z = lax.conv_general_dilated(x, w, (1, 1), [(pad, pad), (pad, pad)],
+                                     dimension_numbers=("NCHW", "OIHW", "NCHW"))
+        a = jax.nn.relu(z + b[None, :, None, None])
+        return lax.reduce_window(a, -jnp.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+
+    x = conv_relu_pool(x, w1, b1, 2)
+    x = conv_relu_pool(x, w2, b2, 0).reshape(x.shape[0], -1)
+    x = jax.nn.relu(x @ w3 + b3)
+    x = jax.nn.relu(x @ w4 + b4)
+    return x @ w5 + b5
+
+
+def lenet_params():
+    """Uniform ±1/sqrt(fan_in) weights (PyTorch's default range), fixed seed."""
+    key = jax.random.PRNGKey(common.SEED)
+    shapes = [((6, 1, 5, 5), 25), ((16, 6, 5, 5), 150), ((400, 120), 400), ((120, 84), 120), ((84, 10), 84)]
+    params = []
+    for shape, fan_in in shapes:
+        key, wk = jax.random.split(key)
+        bound = 1.0 / fan_in ** 0.5
+        params.append((jax.random.uniform(wk, shape, jnp.float32, -bound, bound),
+                       jnp.zeros(shape[0] if len(shape) == 4 else shape[1], jnp.float32)))
+    return params
+
+
+def bench_lenet(config, data):
+    """The whole LeNet-5 SGD step under one jax.jit, batch 64, rows seen as (1, 28, 28)."""
+    x = jnp.asarray(data[0].reshape(-1, 1, 28, 28))
+    labels = jnp.asarray(data[1].astype("int32"))
+    batch = common.LENET_BATCH
+
+    def loss(params, xb, yb):
+        logp = jax.nn.log_softmax(lenet_forward(params, xb))
+        return -jnp.take_along_axis(logp, yb[:, None], axis=1).mean()
+
+    @partial(jax.jit, donate_argnums=0)
+    def step(params, i):
+        xb = lax.dynamic_slice_in_dim(x, i * batch, batch)
+        yb = lax.dynamic_slice_in_dim(labels, i * batch, batch)
+        grads = jax.grad(loss)(params, xb, yb)
+        return jax.tree_util.tree_map(lambda p, g: p - common.LEARNING_RATE * g, params, grads)
+
+    params = lenet_params()
+
+    def run_steps(first, count):
+        nonlocal params
+        for i in range(first, first + count):
+            params = step(params, i)
+        jax.block_until_ready(params)
+
+    times, chunk_samples = common.time_training(run_steps, batch, config)
+    record = common.samples_record("train", batch, chunk_samples, "jax", config, times, variant="lenet")
+    common.progress(f"jax train lenet batch={batch}: {record['samples_per_second']:.0f} samples/s")
+    return [record]
+
+
 def bench_infer(config, data, batch):
     x = jnp.asarray(data[0][:batch])
     params = initial_params()
@@ -102,7 +163,7 @@ def main():
     config, only = common.parse_args("jax")
     library = f"jax {jax.__version__} (jaxlib {jaxlib.__version__}, {jax.devices()[0].platform})"
     common.progress(f"jax peer: {library}, threads={config.threads} (by taskset)")
-    common.run_cases(config, only, library, bench_train, bench_infer, bench_gemm, bench_softmax)
+    common.run_cases(config, only, library, bench_train, bench_infer, bench_gemm, bench_softmax, bench_lenet)
 
 
 if __name__ == "__main__":

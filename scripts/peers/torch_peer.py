@@ -53,6 +53,35 @@ def bench_train(config, data):
     return records
 
 
+def build_lenet():
+    """LeNet-5 as Backprop's `--arch lenet`, PyTorch's default initialization."""
+    torch.manual_seed(common.SEED)
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def bench_lenet(config, data):
+    """SGD steps of LeNet-5 at batch 64 on the rows seen as (1, 28, 28) images."""
+    x = torch.from_numpy(data[0]).reshape(-1, 1, 28, 28)
+    labels = torch.from_numpy(data[1])
+    batch = common.LENET_BATCH
+    model = build_lenet()
+    optimizer = torch.optim.SGD(model.parameters(), lr=common.LEARNING_RATE)
+
+    def run_steps(first, count):
+        for i in range(first, first + count):
+            optimizer.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x[i * batch:(i + 1) * batch]), labels[i * batch:(i + 1) * batch]).backward()
+            optimizer.step()
+
+    times, chunk_samples = common.time_training(run_steps, batch, config)
+    record = common.samples_record("train", batch, chunk_samples, "torch", config, times, variant="lenet")
+    common.progress(f"torch train lenet batch={batch}: {record['samples_per_second']:.0f} samples/s")
+    return [record]
+
+
 def bench_infer(config, data, batch):
     x = torch.from_numpy(data[0][:batch])
     model = build_model()
@@ -93,7 +122,7 @@ def main():
     library = (f"torch {torch.__version__} (MKL {torch.backends.mkl.is_available()}, "
                f"oneDNN {torch.backends.mkldnn.is_available()}, {torch.backends.cpu.get_cpu_capability()})")
     common.progress(f"torch peer: {library}, threads={torch.get_num_threads()}")
-    common.run_cases(config, only, library, bench_train, bench_infer, bench_gemm, bench_softmax)
+    common.run_cases(config, only, library, bench_train, bench_infer, bench_gemm, bench_softmax, bench_lenet)
 
 
 if __name__ == "__main__":

@@ -291,4 +291,30 @@ extension OpenBLASBackend {
     public func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         elementwise.multiply(a, b, into: y, count: count)
     }
+
+    // The direct convolution: the C kernels too (Conv2d still runs im2col + OpenBLAS's GEMM here,
+    // since prefersDirectConvolution stays false).
+    public func conv2dForward(
+        _ x: UnsafePointer<Float>, batch: Int, window: Window2d, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, outChannels: Int, y: UnsafeMutablePointer<Float>
+    ) {
+        elementwise.conv2dForward(x, batch: batch, window: window, weight: weight, bias: bias,
+                                  outChannels: outChannels, y: y)
+    }
+
+    public func conv2dBackwardData(
+        _ dy: UnsafePointer<Float>, batch: Int, window: Window2d, weight: UnsafePointer<Float>,
+        outChannels: Int, dx: UnsafeMutablePointer<Float>
+    ) {
+        elementwise.conv2dBackwardData(dy, batch: batch, window: window, weight: weight, outChannels: outChannels, dx: dx)
+    }
+
+    public func conv2dBackwardWeight(
+        _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, window: Window2d,
+        outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool,
+        bias dbias: UnsafeMutablePointer<Float>?, accumulateBias: Bool
+    ) {
+        elementwise.conv2dBackwardWeight(x, dy: dy, batch: batch, window: window, outChannels: outChannels,
+                                         into: dweight, accumulate: accumulate, bias: dbias, accumulateBias: accumulateBias)
+    }
 }

@@ -84,6 +84,56 @@ public enum BenchCases {
         }
     }
 
+    /// LeNet-5's training step (``lenetTrainCase(batch:data:)``), then the step split by layer: one case per layer and direction, each timing
+    /// that layer's forward (or backward) alone at batch `batch` on 1×28×28 random images, after
+    /// one full forward and backward in setup. Layers run one by one, so Dense → ReLU pairs are
+    /// not fused here as they are in a training step. Variant `lenet-layer`, shape
+    /// `INDEX NAME forward|backward`; the figure is batch / seconds (samples/s).
+    public static func lenetLayers(batch: Int = 64) -> [BenchCase] {
+        guard let model = try? Architecture.build("lenet", seed: 1, inputShape: [1, 28, 28]) else { return [] }
+        return [lenetTrainCase(batch: batch, data: SyntheticData())] + model.layers.indices.flatMap { index in
+            [false, true].map { backward in
+                lenetLayerCase(index: index, name: layerKindName(model.layers[index]), batch: batch, backward: backward)
+            }
+        }
+    }
+
+    private static func layerKindName(_ layer: any Layer) -> String {
+        String(describing: type(of: layer)).lowercased()
+    }
+
+    private static func lenetLayerCase(index: Int, name: String, batch: Int, backward: Bool) -> BenchCase {
+        BenchCase(kind: .train, variant: "lenet-layer", shape: "\(index) \(name) \(backward ? "backward" : "forward")",
+                  workPerCall: Double(batch), tooSlowForReference: true) { backend in
+            let model = try Architecture.build("lenet", seed: 1, inputShape: [1, 28, 28])
+            let x = Tensor(shape: [batch, 1, 28, 28])
+            var rng = SeededGenerator(seed: 7)
+            for i in 0..<x.count { x.data[i] = Float(rng.nextUnit()) }
+            // Setup: every layer's input and output gradient, as one training step leaves them.
+            var inputs: [Tensor] = []
+            var current = x
+            for layer in model.layers {
+                inputs.append(current)
+                current = layer.forward(current, backend: backend)
+            }
+            var outputGrads = [Tensor](repeating: current, count: model.layers.count)
+            var grad = Tensor(shape: current.shape, repeating: 0.01)
+            for i in model.layers.indices.reversed() {
+                outputGrads[i] = grad
+                grad = model.layers[i].backward(grad, backend: backend, needsInputGradient: i > 0)
+            }
+            let layer = model.layers[index], input = inputs[index], dy = outputGrads[index]
+            _ = layer.forward(input, backend: backend)
+            return {
+                if backward {
+                    _ = layer.backward(dy, backend: backend, needsInputGradient: index > 0)
+                } else {
+                    _ = layer.forward(input, backend: backend)
+                }
+            }
+        }
+    }
+
     /// LeNet-5's two convolutions at batch 64, forward and backward.
     public static func conv() -> [BenchCase] {
         [(1, 6, 28, 2), (6, 16, 14, 0)].flatMap { inChannels, outChannels, size, padding in

@@ -1,7 +1,7 @@
 /// The layer kinds of the library, in the forms `backprop train --arch` documents:
 /// `dense:IN:OUT`, `relu`, `sigmoid`, `tanh`, `softmax`, `conv2d:IN:OUT:K[:stride=S][:pad=P][:bias=false]`,
 /// `maxpool2d:K[:stride=S]`, `avgpool2d:K[:stride=S]`, `flatten`, `dropout:P`, `batchnorm1d:N`,
-/// `batchnorm2d:C`, `globalavgpool2d`.
+/// `batchnorm2d:C`, `globalavgpool2d`, and `sequential:[...]` for a nested ``Sequential``.
 let builtinLayerKinds: [LayerKind] = [
     LayerKind(name: "dense", type: Dense.self, configuration: { "\($0.inputs):\($0.outputs)" }) { text in
         let (sizes, _) = try parseLayerFields(text, kind: "dense", form: "dense:<inputs>:<outputs>", positional: 2, options: [])
@@ -53,6 +53,17 @@ let builtinLayerKinds: [LayerKind] = [
     LayerKind(name: "batchnorm2d", type: BatchNorm2d.self, configuration: { "\($0.features)" }) { text in
         let (sizes, _) = try parseLayerFields(text, kind: "batchnorm2d", form: "batchnorm2d:<channels>", positional: 1, options: [])
         return BatchNorm2d(sizes[0])
+    },
+    // A nested network: its own architecture text between brackets (commas inside are its
+    // layers'). ``Architecture/describe(_:)`` writes it (naming an inner layer that cannot be
+    // saved); this configuration is only for `LayerKind.text(of:)` on a lone Sequential.
+    LayerKind(name: "sequential", type: Sequential.self, configuration: { inner in
+        "[" + ((try? Architecture.describe(inner)) ?? "") + "]"
+    }) { text in
+        guard text.hasPrefix("["), text.hasSuffix("]"), text.count >= 2 else {
+            throw BackpropError.invalidArgument("'sequential:\(printable(text, limit: 120))' must be sequential:[<layer>,<layer>,...]")
+        }
+        return try Architecture.build(String(text.dropFirst().dropLast()))
     },
 ]
 

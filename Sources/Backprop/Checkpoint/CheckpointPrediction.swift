@@ -11,7 +11,8 @@ extension ModelCheckpoint {
     /// `[1, 28, 28]` image for a CNN).
     ///
     /// - Parameters:
-    ///   - features: (samples, features) raw inputs; not modified.
+    ///   - features: (samples, features) raw inputs, or [samples] + ``inputShape``; not
+    ///     modified. With an ``inputShape`` (a CNN's `1x28x28`), a flat row is one flattened sample.
     ///   - backend: where to compute (``defaultBackend(threads:)`` when in doubt).
     /// - Returns: the ``Prediction``; `classes` is set for classifiers. For binary
     ///   cross-entropy `probabilities` has one column, σ(logit), the probability of class 1.

@@ -11,7 +11,8 @@ import Darwin
 /// (``Layer/namedParameters`` and ``Layer/namedBuffers``) are saved under PyTorch-style names.
 ///
 /// In architecture text a layer is `name` or `name:configuration`, e.g. `conv2d:1:6:5:pad=2`;
-/// the configuration must not contain `,` (the layer separator).
+/// the configuration must not contain `,` (the layer separator), `[` or `]` (which enclose the
+/// layers of a nested `sequential:[...]`).
 ///
 /// ```swift
 /// try LayerKind.register(LayerKind(name: "scale", type: Scale.self,
@@ -75,9 +76,10 @@ public struct LayerKind: Sendable {
                 "\(layer.summary) cannot be saved: no layer kind is registered for \(Swift.type(of: layer)) "
                     + "(register one with LayerKind.register; known: \(all.map(\.name).joined(separator: ", ")))")
         }
+        if let inner = layer as? Sequential { return "sequential:[" + (try Architecture.describe(inner)) + "]" }
         let configuration = kind.configurationOf(layer)
-        guard !configuration.contains(",") else {
-            throw BackpropError.invalidArgument("\(layer.summary): layer kind '\(kind.name)' gave a configuration with ','")
+        guard !configuration.contains(","), !configuration.contains("["), !configuration.contains("]") else {
+            throw BackpropError.invalidArgument("\(layer.summary): layer kind '\(kind.name)' gave a configuration with ',', '[' or ']'")
         }
         return configuration.isEmpty ? kind.name : kind.name + ":" + configuration
     }

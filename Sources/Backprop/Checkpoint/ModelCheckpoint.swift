@@ -3,7 +3,8 @@
 ///
 /// Tensors are named as ``Sequential/namedParameters`` and ``Sequential/namedBuffers``:
 /// `layers.N.weight`, `layers.N.bias`, `layers.N.running_mean`, with N counted as
-/// `nn.Sequential` numbers its children. Conv2d weights are (out, in, kh, kw) as in PyTorch.
+/// `nn.Sequential` numbers its children, and `layers.N.M.weight` for layer M of a nested
+/// Sequential at index N (architecture `sequential:[...]`), as `nn.Sequential`s nest. Conv2d weights are (out, in, kh, kw) as in PyTorch.
 /// Dense weights are stored in PyTorch's `nn.Linear` layout, (outputs, inputs) — the transpose
 /// of ``Dense``'s (inputs, outputs) — and biases as 1-D `[outputs]`, so in PyTorch
 /// `model.load_state_dict(safetensors.torch.load_file(path), strict=False)` loads the weights of
@@ -236,9 +237,15 @@ public struct ModelCheckpoint {
     /// such as `dense:64:4000000000` or `conv2d:1:16000000:5` is an error about the file rather
     /// than an allocation the file cannot fill. Layers that do not parse are left to ``Architecture/build(_:seed:inputShape:)`` to report.
     private static func checkLayerTensors(of architecture: String, in tensors: SafeTensors.Tensors,
-                                          path: String) throws {
-        for (index, part) in architecture.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
-            for (name, expected) in expectedTensorShapes(ofLayer: String(part), index: index) {
+                                          path: String, prefix: String = "layers.") throws {
+        guard let parts = try? Architecture.splitLayers(architecture) else { return }
+        for (index, part) in parts.enumerated() {
+            if part.hasPrefix("sequential:["), part.hasSuffix("]") {
+                let inner = String(part.dropFirst("sequential:[".count).dropLast())
+                try checkLayerTensors(of: inner, in: tensors, path: path, prefix: prefix + "\(index).")
+                continue
+            }
+            for (name, expected) in expectedTensorShapes(ofLayer: part, prefix: prefix + "\(index).") {
                 guard let (shape, _) = tensors[name] else {
                     throw BackpropError.malformedFile(
                         path: path, location: "", message: "tensor '\(name)' is missing (the architecture \(printable(architecture, limit: 120)) needs it)")
@@ -271,11 +278,10 @@ public struct ModelCheckpoint {
     /// (dense, conv2d, batch norm); empty for the others or for text that does not parse.
     // dense:I:O -> weight [O, I], bias [O]; conv2d:I:O:K -> weight [O, I, K, K], bias [O];
     // batchnorm*:C -> weight, bias, running_mean, running_var [C]
-    private static func expectedTensorShapes(ofLayer part: String, index: Int) -> [(String, [Int])] {
+    private static func expectedTensorShapes(ofLayer part: String, prefix: String) -> [(String, [Int])] {
         let colon = part.firstIndex(of: ":") ?? part.endIndex
         let kind = String(part[..<colon])
         let configuration = colon < part.endIndex ? String(part[part.index(after: colon)...]) : ""
-        let prefix = "layers.\(index)."
         let fields = configuration.split(separator: ":", omittingEmptySubsequences: false)
         // The leading positive sizes, without the size cap `build` applies, so a forged size is
         // reported as the tensor that does not match it.
@@ -305,13 +311,22 @@ public struct ModelCheckpoint {
         return String(slot[..<dot])
     }
 
-    /// How each named parameter is laid out in the file.
+    /// How each named parameter is laid out in the file: every dense layer's, nested ones included
+    /// (named as ``Sequential/namedParameters`` names them).
     static func storageLayouts(of model: Sequential) -> [String: StorageLayout] {
         var layouts = [String: StorageLayout]()
-        for (index, layer) in model.layers.enumerated() where layer is Dense && !(layer is Sequential) {
-            layouts["layers.\(index).weight"] = .transposed
-            layouts["layers.\(index).bias"] = .vector
+        func visit(_ sequential: Sequential, prefix: String) {
+            for (index, layer) in sequential.layers.enumerated() {
+                let name = prefix + "\(index)."
+                if let inner = layer as? Sequential {
+                    visit(inner, prefix: name)
+                } else if layer is Dense {
+                    layouts[name + "weight"] = .transposed
+                    layouts[name + "bias"] = .vector
+                }
+            }
         }
+        visit(model, prefix: "layers.")
         return layouts
     }
 

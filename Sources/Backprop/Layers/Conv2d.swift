@@ -1,10 +1,13 @@
 /// A 2-D convolution over NCHW images (PyTorch's `nn.Conv2d` with square kernels, one stride and
 /// one padding for both axes, no groups or dilation).
 ///
-/// Computed for the whole batch as im2col + one GEMM: the patches become a (C·k·k, N·H'·W')
-/// matrix and z = W·col, with W stored (out, in, k, k) = (out, C·k·k) row-major (PyTorch's
-/// layout); z (out, N, H'·W') is moved to NCHW. Backward: dz = dy moved back, dW (+)= dz·colᵀ,
-/// db (+)= Σ dy, dcol = Wᵀ·dz folded back by col2im.
+/// On a backend whose ``Backend/prefersDirectConvolution`` is true (the `c` backend), a stride-1
+/// convolution runs the backend's direct convolution (``Backend/conv2dForward(_:batch:window:weight:bias:outChannels:y:)``
+/// and its two gradients), with no patch matrix. Otherwise it is computed for the whole batch as
+/// im2col + one GEMM: the patches become a (C·k·k, N·H'·W') matrix and z = W·col, with W stored
+/// (out, in, k, k) = (out, C·k·k) row-major (PyTorch's layout); z (out, N, H'·W') is moved to
+/// NCHW. Backward: dz = dy moved back, dW (+)= dz·colᵀ, db (+)= Σ dy, dcol = Wᵀ·dz folded back
+/// by col2im.
 open class Conv2d: Layer {
     /// C_in: channels of the input.
     public let inChannels: Int
@@ -29,6 +32,7 @@ open class Conv2d: Layer {
     private var output: Tensor?           // y, [N, out, H', W']
     private var columnGrad: Tensor?       // dcol, (C·k·k, N·H'·W')
     private var inputGrad: Tensor?        // dx, [N, in, H, W]
+    private var direct = false            // the last forward ran the direct convolution
 
     /// A convolution from `inChannels` to `outChannels` with a `kernelSize` × `kernelSize` kernel (weights drawn by ``initialize(using:)``).
     ///
@@ -91,6 +95,15 @@ open class Conv2d: Layer {
             outputSample = [outChannels, w.outHeight, w.outWidth]
         }
         input = x
+        direct = stride == 1 && backend.prefersDirectConvolution
+        if direct {
+            let y = Tensor.reuse(output, batch: batch, sample: outputSample)
+            output = y
+            // x: [N, in, H, W] -> y: [N, out, H', W'], bias added in the same pass
+            backend.conv2dForward(x.data, batch: batch, window: w, weight: weight.value.data,
+                                  bias: bias?.value.data, outChannels: outChannels, y: y.data)
+            return y
+        }
         let positions = batch * w.outPositions
         let col = Tensor.reuse(columns, rows: w.patchSize, cols: positions)
         columns = col
@@ -114,11 +127,11 @@ open class Conv2d: Layer {
 
     // dy: [N, out, H', W'] -> dW: [out, in, k, k], db: [out], dx: [N, in, H, W]
     open func backward(_ dy: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
-        guard let x = input, let w = window, let col = columns, let dz = mixed else {
-            preconditionFailure("\(summary): backward before forward")
-        }
+        guard let x = input, let w = window else { preconditionFailure("\(summary): backward before forward") }
         let batch = x.shape[0], positions = batch * w.outPositions
         precondition(dy.count == outChannels * positions, "\(summary): gradient shape mismatch")
+        if direct { return directBackward(dy, x: x, window: w, backend: backend, needsInputGradient: needsInputGradient) }
+        guard let col = columns, let dz = mixed else { preconditionFailure("\(summary): backward before forward") }
         // dy: (N, out, H'·W') -> dz: (out, N·H'·W') (reusing the forward's z buffer)
         backend.swapLeadingAxes(dy.data, a: batch, b: outChannels, inner: w.outPositions, y: dz.data)
         weight.writeGradient { grad, accumulate in
@@ -141,6 +154,31 @@ open class Conv2d: Layer {
                      alpha: 1, a: weight.value.data, lda: w.patchSize, b: dz.data, ldb: positions,
                      beta: 0, c: dcol.data, ldc: positions)
         backend.col2im(dcol.data, batch: batch, window: w, dx: dx.data)
+        return dx
+    }
+
+    // The direct path: dy: [N, out, H', W'] -> dW, db, dx without a patch matrix.
+    private func directBackward(_ dy: Tensor, x: Tensor, window w: Window2d, backend: any Backend,
+                                needsInputGradient: Bool) -> Tensor {
+        let batch = x.shape[0]
+        // dW and db in one pass over dy
+        weight.writeGradient { grad, accumulate in
+            if let bias {
+                bias.writeGradient { biasGrad, accumulateBias in
+                    backend.conv2dBackwardWeight(x.data, dy: dy.data, batch: batch, window: w, outChannels: outChannels,
+                                                 into: grad.data, accumulate: accumulate,
+                                                 bias: biasGrad.data, accumulateBias: accumulateBias)
+                }
+            } else {
+                backend.conv2dBackwardWeight(x.data, dy: dy.data, batch: batch, window: w, outChannels: outChannels,
+                                             into: grad.data, accumulate: accumulate, bias: nil, accumulateBias: false)
+            }
+        }
+        let dx = Tensor.reuse(inputGrad, shape: x.shape)
+        inputGrad = dx
+        guard needsInputGradient else { return dx }
+        backend.conv2dBackwardData(dy.data, batch: batch, window: w, weight: weight.value.data,
+                                   outChannels: outChannels, dx: dx.data)
         return dx
     }
 }

@@ -23,7 +23,8 @@ public enum LayerBuilder {
 /// (`layers.N.running_mean`).
 ///
 /// A `Sequential` is itself a ``Layer``, so networks nest: an inner one's parameters are named
-/// `layers.N.layers.M.weight`.
+/// as a `torch.nn.Sequential` inside a `torch.nn.Sequential` names them, `layers.N.M.weight`
+/// (layer M of the Sequential at index N), and checkpoints save it as `sequential:[...]`.
 public final class Sequential: Layer {
     /// The layers, first to last.
     public let layers: [any Layer]
@@ -108,17 +109,31 @@ public final class Sequential: Layer {
     /// Every buffer of every layer.
     public var buffers: [Buffer] { namedBuffers.map(\.buffer) }
 
-    /// Every parameter with its stable name, in layer order.
+    /// Every parameter with its stable name, in layer order: `layers.N.weight`, and
+    /// `layers.N.M.weight` inside a nested `Sequential` (as `nn.Sequential` nests).
     public var namedParameters: [(name: String, parameter: Parameter)] {
-        layers.enumerated().flatMap { index, layer in
-            layer.namedParameters.map { (name: "layers.\(index).\($0.name)", parameter: $0.parameter) }
-        }
+        indexedParameters.map { (name: "layers." + $0.name, parameter: $0.parameter) }
     }
 
     /// Every buffer (non-trainable state) with its stable name, in layer order.
     public var namedBuffers: [(name: String, buffer: Buffer)] {
+        indexedBuffers.map { (name: "layers." + $0.name, buffer: $0.buffer) }
+    }
+
+    /// Parameters named as a PyTorch `nn.Sequential`'s state_dict names them, from the index
+    /// down: `N.weight`, and `N.M.weight` for layer M of a Sequential at index N.
+    private var indexedParameters: [(name: String, parameter: Parameter)] {
         layers.enumerated().flatMap { index, layer in
-            layer.namedBuffers.map { (name: "layers.\(index).\($0.name)", buffer: $0.buffer) }
+            let named = (layer as? Sequential)?.indexedParameters ?? layer.namedParameters
+            return named.map { (name: "\(index).\($0.name)", parameter: $0.parameter) }
+        }
+    }
+
+    /// Buffers named as ``indexedParameters`` names parameters.
+    private var indexedBuffers: [(name: String, buffer: Buffer)] {
+        layers.enumerated().flatMap { index, layer in
+            let named = (layer as? Sequential)?.indexedBuffers ?? layer.namedBuffers
+            return named.map { (name: "\(index).\($0.name)", buffer: $0.buffer) }
         }
     }
 

@@ -10,8 +10,10 @@ public enum HTMLReport {
     ///   - history: one report per epoch, for the loss and accuracy curves.
     ///   - evaluation: the final evaluation; its confusion matrix is drawn when it has one.
     ///   - classNames: names for the confusion matrix's rows and columns (class indices otherwise).
-    ///   - firstLayerWeights: W of the first Dense layer, stored (inputs, outputs); drawn as one
-    ///     tile per hidden unit when `imageShape` is given and height × width equals the inputs.
+    ///   - firstLayerWeights: (pixels per tile, tiles): W of the first Dense layer, stored
+    ///     (inputs, outputs), or a convolution's filters (``firstLayerTiles(of:imageShape:)``
+    ///     gives either); drawn as one tile per column when `imageShape` is given and
+    ///     height × width equals the rows.
     ///   - imageShape: the inputs' (height, width) when they are images.
     ///   - summary: key/value rows (dataset, backend, epochs, accuracy, ...), shown in order.
     public static func render(
@@ -127,8 +129,9 @@ public enum HTMLReport {
                 : "the \(w.rows) inputs are not a \(imageShape!.height)×\(imageShape!.width) image"
             return html + "<p class=\"note\">Not drawn: \(escapeHTML(reason)).</p></section>\n"
         }
-        html += "<p class=\"note\">One tile per hidden unit (\(w.cols)): column j of W, (\(w.rows), \(w.cols)), "
-            + "reshaped to \(shape.height)×\(shape.width). Red is a positive weight, blue a negative one, "
+        html += "<p class=\"note\">One tile per hidden unit or convolution filter (\(w.cols)): column j of "
+            + "the weights (\(w.rows), \(w.cols)), reshaped to \(shape.height)×\(shape.width). "
+            + "Red is a positive weight, blue a negative one, "
             + "each tile scaled to its own largest |w|.</p>"
         html += "<div class=\"scale\"><span>−max</span><span class=\"bar\"></span><span>+max</span></div>"
         html += "<div class=\"tiles\">" + WeightTiles.html(w, height: shape.height, width: shape.width) + "</div>"

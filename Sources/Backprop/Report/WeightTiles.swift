@@ -41,3 +41,35 @@ enum WeightTiles {
         return (mix(white.0, end.0), mix(white.1, end.1), mix(white.2, end.2))
     }
 }
+
+extension HTMLReport {
+    /// What a report draws as the first layer's tiles, for `model`: the weights as
+    /// (pixels per tile, tiles) with the tile shape, to pass as `firstLayerWeights` and
+    /// `imageShape` to ``render(title:history:evaluation:classNames:firstLayerWeights:imageShape:summary:)``.
+    ///
+    /// The first ``Conv2d`` or ``Dense`` layer counts, looking inside nested ``Sequential``s. A
+    /// convolution gives one k×k tile per filter, from its first input channel: column o is
+    /// weight[o, 0, :, :] (W is (out, in, k, k)). A dense layer gives one tile per hidden unit,
+    /// its W (inputs, outputs) as is, drawn as `imageShape` when that holds the inputs.
+    /// Returns nil when the network has neither.
+    public static func firstLayerTiles(
+        of model: Sequential, imageShape: (height: Int, width: Int)?
+    ) -> (weights: Tensor, tileShape: (height: Int, width: Int)?)? {
+        for layer in model.layers {
+            if let inner = layer as? Sequential, let tiles = firstLayerTiles(of: inner, imageShape: imageShape) {
+                return tiles
+            }
+            if let conv = layer as? Conv2d {
+                let k = conv.kernelSize, perFilter = conv.inChannels * k * k
+                // W: (out, in, k, k) -> tiles: (k·k, out), channel 0 of each filter
+                let tiles = Tensor(rows: k * k, cols: conv.outChannels)
+                for o in 0..<conv.outChannels {
+                    for p in 0..<(k * k) { tiles[p, o] = conv.weight.value.data[o * perFilter + p] }
+                }
+                return (tiles, (k, k))
+            }
+            if let dense = layer as? Dense { return (dense.weight.value, imageShape) }
+        }
+        return nil
+    }
+}

@@ -73,6 +73,7 @@ final class VerificationRun {
         Check(ops: [.maxPool2dForward, .maxPool2dBackward, .avgPool2dForward, .avgPool2dBackward]) { $0.checkPooling() },
         Check(ops: [.addChannelBias, .sumChannels, .multiply]) { $0.checkChannelOps() },
         Check(ops: [.batchNormStatistics, .batchNormForward, .batchNormBackward]) { $0.checkBatchNorm() },
+        Check(ops: [.conv2dForward, .conv2dBackwardData, .conv2dBackwardWeight]) { $0.checkConvolution() },
     ]
 
     /// A fresh meter with the op's tolerance.

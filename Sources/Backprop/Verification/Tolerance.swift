@@ -85,6 +85,11 @@ extension VerifiedOp {
         case .col2im, .maxPool2dBackward, .avgPool2dForward, .avgPool2dBackward, .addChannelBias:
             // Sums of at most kh·kw terms per element, possibly in another order.
             Tolerance(absolute: 1e-6, relative: 1e-5)
+        case .conv2dForward, .conv2dBackwardData, .conv2dBackwardWeight:
+            // Dot products like a GEMM's, summed in another order (N terms per element: C·kh·kw
+            // forward, K·kh·kw for dx, batch·outH·outW for dW).
+            Tolerance(absolute: 0, relative: 0, accumulation: 2,
+                      accumulationTerm: "(N+2)·ε·max|a|·max|b|")
         case .sumChannels, .batchNormStatistics, .batchNormForward, .batchNormBackward:
             // Sums accumulated in Double by contract, then a few Float roundings.
             Tolerance(absolute: 1e-5, relative: 1e-5)

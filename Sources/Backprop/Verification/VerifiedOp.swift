@@ -78,6 +78,12 @@ public enum VerifiedOp: String, Sendable, CaseIterable, Codable, CustomStringCon
     case batchNormBackward = "batchnorm_backward"
     /// Elementwise product.
     case multiply = "multiply"
+    /// Direct 2-D convolution forward, bias included.
+    case conv2dForward = "conv2d_forward"
+    /// Direct 2-D convolution input gradient.
+    case conv2dBackwardData = "conv2d_backward_data"
+    /// Direct 2-D convolution weight (and bias) gradient.
+    case conv2dBackwardWeight = "conv2d_backward_weight"
 
     /// The op's name in reports, e.g. `gemm`, `softmax_xent_labels`.
     public var description: String { rawValue }

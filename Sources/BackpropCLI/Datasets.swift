@@ -44,6 +44,10 @@ func parseInputShape(_ text: String) throws -> [Int] {
     guard shape.count == parts.count, !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
         throw CLIError("--input-shape '\(text)' must be positive whole numbers separated by commas, e.g. 1,28,28")
     }
+    // Products of the shape are taken unchecked later (a sample's element count).
+    guard CheckedSize.product(shape) != nil else {
+        throw CLIError("--input-shape \(printable(text, limit: 120)): the sizes multiply past the largest integer")
+    }
     return shape
 }
 

@@ -79,14 +79,24 @@ struct EvalCommand: ParsableCommand {
         guard samples.count > 0 else {
             throw CLIError("the \(part.rawValue) part of the \(loaded.name) data holds no samples; try --split all")
         }
-        if let shape = checkpoint.inputShape {
+        // The checkpoint records the shape its network takes; --input-shape may repeat it, or
+        // give one a checkpoint without it lacks, never change it.
+        let givenShape = try data.inputShape.map(parseInputShape)
+        if let givenShape, let saved = checkpoint.inputShape, givenShape != saved {
+            throw ValidationError("--input-shape \(givenShape.map(String.init).joined(separator: ",")) does not match \(model), "
+                + "which takes samples of shape \(saved.map(String.init).joined(separator: "x")); leave --input-shape out")
+        }
+        if let shape = checkpoint.inputShape ?? givenShape {
             guard shape.reduce(1, *) == samples.featureCount else {
                 throw CLIError("\(model) takes samples of shape \(shape.map(String.init).joined(separator: "x")) "
                     + "(\(shape.reduce(1, *)) features) but the \(loaded.name) data has \(samples.featureCount)")
             }
             samples = try samples.withSampleShape(shape)
         }
-        let outputs = try checkpoint.model.outputShape(forInputShape: samples.sampleShape).reduce(1, *)
+        let outputShape = try checkpoint.model.outputShape(forInputShape: samples.sampleShape)
+        guard let outputs = CheckedSize.product(outputShape) else {
+            throw CLIError("\(model)'s network outputs samples of shape \(outputShape.map(String.init).joined(separator: "x")), more values than an Int can count")
+        }
         let confusion = Double(outputs) * Double(outputs) * 8
         if samples.labels != nil, confusion > Double(MemoryLimits.physicalBytes) {
             throw CLIError("\(model) has \(outputs) outputs: its \(outputs)×\(outputs) confusion matrix needs "
@@ -97,6 +107,8 @@ struct EvalCommand: ParsableCommand {
             samples = try Dataset(features: samples.features, labels: labels, classCount: outputs)
                 .withSampleShape(samples.sampleShape)
         }
+        try checkFitsInMemory(checkpoint.model, what: "the network of \(model)", sampleShape: samples.sampleShape,
+                              rows: min(samples.count, 512), training: false, classes: samples.labels != nil ? outputs : nil)
         let backend = try engine.resolve().backend
         let evaluation = try checkpoint.evaluate(samples, backend: backend)
         let described = "\(loaded.name), \(loaded.test == nil ? "all" : part.rawValue) samples"

@@ -63,3 +63,60 @@ func gibibytes(_ bytes: Double) -> String {
     guard g < 1e15 else { return "∞" }
     return String((g * 10).rounded() / 10)
 }
+
+extension MemoryEstimate {
+    /// The estimate for `model` (any layers, `--arch` or a checkpoint's) on samples of
+    /// `sampleShape`, `rows` at a time; `training` adds gradients, optimizer state and the save.
+    /// Activations come from each layer's output shape, so a convolution padded to a huge
+    /// image (`conv2d:1:4:3:pad=3000`) counts its (C·k·k, N·H'·W') im2col buffers.
+    // per sample: Σ 3·|output| (+ for conv2d 2·C·k·k·H'·W' + out·H'·W'); floats of 4 bytes
+    init(model: Sequential, sampleShape: [Int], rows: Int, training: Bool, classes: Int?) throws {
+        let float = 4.0
+        let count = Double(model.parameterCount)
+        parameters = count * float * (training ? 2 : 1)
+        optimizerAndSave = training ? count * float * 4 : 0
+        var perSample = Double(sampleShape.reduce(1) { $0 * Double($1) })
+        func walk(_ layers: [any Layer], _ shape: [Int]) throws -> [Int] {
+            var shape = shape
+            for layer in layers {
+                if let inner = layer as? Sequential {
+                    shape = try walk(inner.layers, shape)
+                    continue
+                }
+                let output = try layer.outputShape(forInputShape: shape)
+                let outputCount = output.reduce(1.0) { $0 * Double($1) }
+                perSample += 3 * outputCount
+                if let conv = layer as? Conv2d, output.count == 3 {
+                    let positions = Double(output[1]) * Double(output[2])
+                    perSample += 2 * Double(conv.inChannels * conv.kernelSize) * Double(conv.kernelSize) * positions
+                        + Double(conv.outChannels) * positions
+                }
+                shape = output
+            }
+            return shape
+        }
+        _ = try walk(model.layers, sampleShape)
+        activations = Double(rows) * perSample * float
+        if let classes { perClass = Double(classes) * Double(classes) * 8 }
+    }
+}
+
+/// Refuses to run `model` when its memory estimate exceeds this machine's memory; see
+/// ``MemoryEstimate/init(model:sampleShape:rows:training:classes:)``.
+/// - Throws: ``CLIError`` naming the network (`what`), the estimate by part and the limit.
+func checkFitsInMemory(_ model: Sequential, what: String, sampleShape: [Int], rows: Int, training: Bool,
+                       classes: Int?) throws {
+    let estimate = try MemoryEstimate(model: model, sampleShape: sampleShape, rows: rows, training: training,
+                                      classes: classes)
+    let memory = Double(MemoryLimits.physicalBytes)
+    guard memory > 0, estimate.total > memory else { return }
+    var parts = [training ? "parameters and gradients \(gibibytes(estimate.parameters)) GiB"
+                          : "parameters \(gibibytes(estimate.parameters)) GiB"]
+    if training { parts.append("optimizer state and save buffer \(gibibytes(estimate.optimizerAndSave)) GiB") }
+    parts.append("activations for \(rows) samples of shape \(sampleShape.map(String.init).joined(separator: "x")) "
+        + "\(gibibytes(estimate.activations)) GiB")
+    if let classes { parts.append("\(classes)×\(classes) confusion matrix \(gibibytes(estimate.perClass)) GiB") }
+    throw CLIError("\(what) needs about \(gibibytes(estimate.total)) GiB to \(training ? "train" : "run") "
+        + "(\(parts.joined(separator: ", "))), more than this machine's \(gibibytes(memory)) GiB of memory; "
+        + (training ? "use smaller layers, images or batches" : "give fewer rows at a time"))
+}

@@ -50,6 +50,9 @@ struct PredictCommand: ParsableCommand {
         let saved = try checkpoint.settings.map { try TrainSettings.decode($0, path: model) }?.labelColumn
         let (features, labels) = try Self.split(matrix, names: names, width: width, labelColumn: labelColumn ?? saved,
                                                 explicit: labelColumn != nil, path: input)
+        // Every row goes through the network at once: a CNN's activations can pass memory.
+        try checkFitsInMemory(checkpoint.model, what: "the network of \(model)", sampleShape: checkpoint.inputShape ?? [width],
+                              rows: features.rows, training: false, classes: nil)
         let backend = try engine.resolve().backend
         // The checkpoint normalizes, shapes each flat row as a sample and applies the output activation.
         let prediction = try checkpoint.predict(features, backend: backend)

@@ -124,12 +124,19 @@ func rate(_ x: Double) -> String {
     return fixed(x, 0)
 }
 
-/// Seconds for humans: `3.2 ms`, `0.42 s`, `12.3 s`, `2 min 05 s`.
+/// Seconds for humans: `3.2 ms`, `0.42 s`, `12.3 s`, `2 min 05 s`, `3.5 days`, `12 years`,
+/// `over a million years` (the ETA of `--epochs 9223372036854775807` passes Int.max seconds).
 func duration(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "?" }
     if seconds < 0.1 { return fixed(seconds * 1000, 1) + " ms" }
     if seconds < 10 { return fixed(seconds, 2) + " s" }
     if seconds < 60 { return fixed(seconds, 1) + " s" }
+    let day = 86_400.0, year = 365.25 * 86_400
+    if seconds >= year {
+        let years = seconds / year
+        return years < 1e6 ? fixed(years, years < 10 ? 1 : 0) + " years" : "over a million years"
+    }
+    if seconds >= 2 * day { return fixed(seconds / day, 1) + " days" }
     let total = Int(seconds.rounded())
     let s = total % 60
     return "\(total / 60) min \(s < 10 ? "0" : "")\(s) s"

@@ -84,9 +84,10 @@ struct TrainSettings: Codable, Equatable {
         } catch BackpropError.invalidArgument(let message) {
             throw CLIError("--arch: \(message) (samples have shape \(data.sampleShape.map(String.init).joined(separator: ",")))")
         }
-        let outputs = try model.outputShape(forInputShape: data.sampleShape).reduce(1, *)
-        guard outputs == data.outputCount else {
-            throw CLIError("--arch: the network outputs \(outputs) values per sample but the data has \(data.outputCount) "
+        let outputShape = try model.outputShape(forInputShape: data.sampleShape)
+        guard let outputs = CheckedSize.product(outputShape), outputs == data.outputCount else {
+            let count = CheckedSize.product(outputShape).map(String.init) ?? outputShape.map(String.init).joined(separator: "x")
+            throw CLIError("--arch: the network outputs \(count) values per sample but the data has \(data.outputCount) "
                 + (data.labels != nil ? "classes" : "targets"))
         }
         return model

@@ -83,6 +83,9 @@ final class TrainingRun {
         self.data = data
         self.normalizer = normalizer
         self.trainer = trainer
+        if settings.arch != nil {
+            try checkArchitecture(trainer.model, data: data.train, batchSize: min(settings.batchSize, data.train.count))
+        }
         train = try normalizer.apply(to: data.train)
         test = try data.test.map { try normalizer.apply(to: $0) }
         trainer.clipGradNorm = settings.clipGradNorm

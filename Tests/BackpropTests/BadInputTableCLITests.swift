@@ -27,7 +27,7 @@ extension BadInputCLITests {
     static let mnistArguments = ["--dataset", "mnist", "--data", "m"]
     static let images = "$DIR/m/train-images-idx3-ubyte"
 
-    /// Rows 2, 9–11, 13–15 (MNIST), 17, 18 (gzip), 22, 25, 27, 29, 31–33 (CSV), through `train`.
+    /// Rows 2, 9–11, 13–15 (MNIST), 17, 18, 99 (gzip), 22, 25, 27, 29, 31–33 (CSV), through `train`.
     static let tableTrainCases: [Case] = [
         Case(name: "row 2: MNIST directory without a file", files: mnist(["train-images-idx3-ubyte": nil]),
              arguments: mnistArguments,
@@ -56,6 +56,10 @@ extension BadInputCLITests {
         Case(name: "row 18: garbage after the gzip stream", files: ["d.csv.gz": csvGzip + [1, 2, 3]],
              arguments: ["--data", "d.csv.gz"],
              message: "$DIR/d.csv.gz: byte 42: 3 bytes of trailing data after the end of the gzip stream"),
+        Case(name: "row 99: gzip data longer than its trailer declares",
+             files: ["d.csv.gz": Array(csvGzip[..<38]) + [10, 0, 0, 0]], arguments: ["--data", "d.csv.gz"],
+             message: "$DIR/d.csv.gz: byte 42: gzip data inflates past the 10 bytes its trailer declares "
+                 + "(ISIZE, the size mod 2^32), so the file is corrupt or forged; download it again"),
         Case(name: "row 22: empty cell", files: ["d.csv": text("a,b,label\n,2,0\n")],
              arguments: ["--data", "d.csv"], message: "$DIR/d.csv: line 2, column 1: empty cell; expected a number"),
         Case(name: "row 25: non-numeric label", files: ["d.csv": text("a,b,label\n1,2,cat\n")],

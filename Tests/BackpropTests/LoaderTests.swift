@@ -104,6 +104,45 @@ func idxHeader(_ magic: UInt32, _ dims: [UInt32]) -> [UInt8] {
         }
     }
 
+    /// A member whose data runs past the size its trailer declares (ISIZE) stops at the first
+    /// 64 KiB chunk past it, long before its end and well within the memory cap; concatenated
+    /// members, each with its own ISIZE, are still inflated whatever their order.
+    @Test func inflationStopsAtTheSizeTheTrailerDeclares() throws {
+        try withTemporaryDirectory { dir in
+            let raw = try writeFile(dir, "zeros", Array(repeating: 0, count: 4 << 20))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+            process.arguments = ["-kn", raw]
+            try process.run()
+            process.waitUntilExit()
+            let big = try readFileBytes(path: raw + ".gz", expected: "gzip")
+            #expect(try gunzip(big, path: "z.gz").count == 4 << 20)
+
+            var forged = big  // ISIZE (the last 4 bytes, little-endian) says 1000 bytes
+            forged.replaceSubrange((big.count - 4)..., with: [0xe8, 0x03, 0, 0])
+            var stoppedAt = Int.max
+            expectMalformed(path: "z.gz", containing: "gzip data inflates past the 1000 bytes its trailer declares (ISIZE") {
+                do { _ = try gunzip(forged, path: "z.gz") } catch BackpropError.malformedFile(_, let location, let message) {
+                    stoppedAt = Int(location.dropFirst("byte ".count)) ?? Int.max
+                    throw BackpropError.malformedFile(path: "z.gz", location: location, message: message)
+                }
+            }
+            #expect(stoppedAt < big.count / 2, "stopped at byte \(stoppedAt) of \(big.count): not early")
+
+            let small = Array(Self.smallMember)
+            #expect(try gunzip(big + small, path: "z.gz").count == (4 << 20) + 4)
+            #expect(try gunzip(small + big + small, path: "z.gz").count == (4 << 20) + 8)
+            expectMalformed(path: "z.gz", containing: "past the 1000 bytes its trailer declares") {
+                _ = try gunzip(small + forged, path: "z.gz")
+            }
+        }
+    }
+
+    /// gzip -n of "1,2\n".
+    static let smallMember: [UInt8] = [
+        31, 139, 8, 0, 0, 0, 0, 0, 0, 3, 51, 212, 49, 226, 2, 0, 51, 66, 33, 85, 4, 0, 0, 0,
+    ]
+
     @Test func truncatedCorruptAndTrailingDataAreReportedWithOffsets() throws {
         let good = try readFileBytes(path: digitsGz, expected: "gzip")
         let cut = Array(good[..<(good.count / 2)])

@@ -56,6 +56,7 @@ public enum Architecture {
     public static func build(_ text: String, seed: UInt64 = 0, inputShape: [Int]? = nil) throws -> Sequential {
         let text = presets[text] ?? text
         guard !text.isEmpty else { throw BackpropError.invalidArgument("the architecture is empty") }
+        try checkParameterBudget(text)
         let parts = try splitLayers(text)
         var layers = [any Layer]()
         for (index, part) in parts.enumerated() {

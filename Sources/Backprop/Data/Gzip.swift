@@ -25,9 +25,12 @@ func isGzip(_ bytes: [UInt8]) -> Bool {
     bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
 }
 
-/// Inflates gzip data. `path` only labels errors. The output is capped at `limit` bytes (by
-/// default ``MemoryLimits/fileBytes``, what a plain file may hold): a gzip bomb is an error once
-/// it passes the cap, not an out-of-memory abort.
+/// Inflates gzip data. `path` only labels errors. The output is capped twice, and inflation
+/// stops with an error as soon as either cap is passed (never an out-of-memory abort):
+/// - at `limit` bytes (by default ``MemoryLimits/fileBytes``, what a plain file may hold): a
+///   gzip bomb;
+/// - at the size the gzip trailers declare (`GzipDeclaredSizes`): a member whose data runs
+///   past its ISIZE field is corrupt or forged, and is refused then, not after inflating it all.
 func gunzip(_ input: [UInt8], path: String, limit: Int = MemoryLimits.fileBytes) throws -> [UInt8] {
     // zlib counts input in 32-bit units; datasets this large are out of scope.
     guard input.count <= Int(UInt32.max) else {
@@ -46,6 +49,7 @@ func gunzip(_ input: [UInt8], path: String, limit: Int = MemoryLimits.fileBytes)
         throw BackpropError.io(path: path, message: "zlib could not start inflating (out of memory?)")
     }
     defer { inflateEnd(&stream) }
+    let declared = GzipDeclaredSizes(input, limit: limit)
 
     let chunk = 1 << 16
     var out = [UInt8](repeating: 0, count: chunk)
@@ -59,6 +63,15 @@ func gunzip(_ input: [UInt8], path: String, limit: Int = MemoryLimits.fileBytes)
                 return inflate(&stream, Z_NO_FLUSH)
             }
             let produced = chunk - Int(stream.avail_out)
+            let consumed = inBuffer.count - Int(stream.avail_in)
+            // stream.total_out: this member's bytes so far (inflateReset zeroes it).
+            let declaredCap = declared.cap(forMemberReadUpTo: consumed)
+            guard Int(clamping: stream.total_out) <= declaredCap else {
+                throw BackpropError.malformedFile(
+                    path: path, location: "byte \(consumed)",
+                    message: "gzip data inflates past the \(declaredCap) bytes its trailer declares "
+                        + "(ISIZE, the size mod 2^32), so the file is corrupt or forged; download it again")
+            }
             guard output.count <= limit - produced else {
                 throw BackpropError.malformedFile(
                     path: path, location: "byte \(inBuffer.count - Int(stream.avail_in))",
@@ -93,6 +106,61 @@ func gunzip(_ input: [UInt8], path: String, limit: Int = MemoryLimits.fileBytes)
         }
     }
     return output
+}
+
+/// The sizes a gzip file's trailers declare, as a cap on each member's inflated size.
+///
+/// Every member ends with ISIZE, its inflated size mod 2^32 (little-endian, the last four
+/// bytes), and a next member starts right after with `1f 8b 08`. Where a member ends is known
+/// only once it is inflated, so the cap of the member being read is the largest ISIZE among the
+/// places it could end: the end of the file and every `1f 8b 08` still ahead (each read from
+/// the four bytes before it). Its real end is one of them, so a valid file is never refused;
+/// a one-member file (what `gzip` writes) is held to exactly its ISIZE. A declared size d
+/// stands for d + k·2^32 for any k, so the cap is the largest such value within `limit`.
+struct GzipDeclaredSizes {
+    /// Offsets of the possible member starts after the first (`1f 8b 08`), ascending.
+    private let starts: [Int]
+    /// `capFrom[i]`: the largest declared size among starts[i...] and the end of the file.
+    private let capFrom: [Int]
+    private let limit: Int
+
+    init(_ input: [UInt8], limit: Int) {
+        self.limit = limit
+        var starts = [Int]()
+        if input.count >= 7 {
+            for i in 4..<(input.count - 2) where input[i] == 0x1f && input[i + 1] == 0x8b && input[i + 2] == 8 {
+                starts.append(i)
+            }
+        }
+        func isize(endingAt end: Int) -> Int {
+            (1...4).reduce(0) { $0 << 8 | Int(input[end - $1]) }
+        }
+        var capFrom = [Int](repeating: 0, count: starts.count + 1)
+        capFrom[starts.count] = input.count >= 4 ? isize(endingAt: input.count) : 0
+        for i in stride(from: starts.count - 1, through: 0, by: -1) {
+            capFrom[i] = max(capFrom[i + 1], isize(endingAt: starts[i]))
+        }
+        self.starts = starts
+        self.capFrom = capFrom.map { GzipDeclaredSizes.widened($0, limit: limit) }
+    }
+
+    /// The most bytes the member being inflated may produce, once `consumed` compressed bytes
+    /// are read: its end is at or after `consumed`.
+    func cap(forMemberReadUpTo consumed: Int) -> Int {
+        var low = 0, high = starts.count  // the first start at or after `consumed`
+        while low < high {
+            let mid = (low + high) / 2
+            if starts[mid] < consumed { low = mid + 1 } else { high = mid }
+        }
+        return capFrom[low]
+    }
+
+    /// The largest d + k·2^32 (k ≥ 0) within `limit`, or d when even that passes it.
+    private static func widened(_ declared: Int, limit: Int) -> Int {
+        let wrap = 1 << 32
+        guard declared < limit, limit - declared >= wrap else { return declared }
+        return declared + (limit - declared) / wrap * wrap
+    }
 }
 
 private func hexByte(_ b: UInt8) -> String {

@@ -40,7 +40,7 @@ open class Dense: Layer {
     open var parameters: [Parameter] { [weight, bias] }
 
     open func outputShape(forInputShape shape: [Int]) throws -> [Int] {
-        guard shape.reduce(1, *) == inputs else {
+        guard CheckedSize.product(shape) == inputs else {  // nil past Int.max: a shape from a forged file
             throw BackpropError.shapeMismatch(
                 "expects input shape [\(inputs)] (\(inputs) features), got \(shapeText(shape))")
         }

@@ -9,7 +9,12 @@ open class Flatten: Layer {
 
     open var summary: String { "Flatten" }
 
-    open func outputShape(forInputShape shape: [Int]) throws -> [Int] { [shape.reduce(1, *)] }
+    open func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+        guard let count = CheckedSize.product(shape) else {
+            throw BackpropError.shapeMismatch("input shape \(shapeText(shape)) has more elements than an Int can count")
+        }
+        return [count]
+    }
 
     // x: [N, …] -> y: [N, features]
     open func forward(_ x: Tensor, backend: any Backend) -> Tensor {

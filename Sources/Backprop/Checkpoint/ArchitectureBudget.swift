@@ -35,8 +35,9 @@ extension Architecture {
         text.split(separator: ",", omittingEmptySubsequences: false).map { part in
             var leaf = part
             while leaf.hasPrefix("sequential:[") { leaf = leaf.dropFirst("sequential:[".count) }
-            while leaf.hasSuffix("]") { leaf = leaf.dropLast() }
-            return leaf
+            // One backward scan (not a dropLast per bracket, which is quadratic on forged text).
+            guard let last = leaf.lastIndex(where: { $0 != "]" }) else { return leaf[leaf.startIndex..<leaf.startIndex] }
+            return leaf[...last]
         }
     }
 

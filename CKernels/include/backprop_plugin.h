@@ -11,7 +11,8 @@
 // plugin's name. docs/PLUGINS.md explains the rules and walks through Plugins/example.
 //
 // Versioning. `abi_version` is BP_PLUGIN_ABI_VERSION as the plugin saw it. Each version only
-// appends op slots to the previous one (version 2 appended the image ops after adam_update),
+// appends op slots to the previous one (version 2 appended the image ops after adam_update,
+// version 3 the direct convolution after multiply),
 // so an older table is a prefix of this one: the host accepts every version from
 // BP_PLUGIN_ABI_OLDEST to BP_PLUGIN_ABI_VERSION, reads only `struct_size` bytes (sizeof(bp_plugin)
 // as the plugin was compiled) and treats every slot past them as NULL (the host's C kernels).
@@ -29,7 +30,8 @@
 // at the same time.
 //
 // Semantics. Every op has exactly the semantics of the matching function of the C kernels
-// (CKernels/include/backprop_kernels.h and backprop_spatial.h, the same names without `bp_`) and of the Swift
+// (CKernels/include/backprop_kernels.h, backprop_spatial.h and backprop_conv.h, the same names
+// without `bp_`) and of the Swift
 // `Backend` protocol: row-major float32, leading dimensions >= the row width, beta == 0 never
 // reads C, sizes of 0 are no-ops. A NULL op slot means "run the host's C kernels for this op"
 // (with the same thread count), never the slow Swift reference; `backprop backends` and
@@ -44,8 +46,9 @@
 extern "C" {
 #endif
 
-/// The ABI version this header describes: 1 had the dense ops, 2 appended the image ops.
-#define BP_PLUGIN_ABI_VERSION 2u
+/// The ABI version this header describes: 1 had the dense ops, 2 appended the image ops,
+/// 3 appended the direct convolution.
+#define BP_PLUGIN_ABI_VERSION 3u
 /// The oldest version a host built from this header still loads (its table is a prefix).
 #define BP_PLUGIN_ABI_OLDEST 1u
 /// The name of the function every plugin exports.
@@ -171,6 +174,21 @@ typedef struct bp_plugin {
                                const float *gamma, float *dx, float *dgamma, float *dbeta, int accumulate);
     /// y[i] = a[i] b[i] for n values; y may be a or b.
     void (*multiply)(bp_plugin_instance *self, const float *a, const float *b, float *y, long n);
+
+    // ---- Ops appended by version 3: direct convolution, as backprop_conv.h -----------------
+    // A plugin that fills conv2d_forward is asked for the direct convolution (Conv2d calls
+    // these three instead of im2col + sgemm); the other two slots may still be NULL (host).
+    /// x: (N, C, H, W), weight: (K, C, kh, kw), bias: (K) or NULL -> y: (N, K, outH, outW).
+    void (*conv2d_forward)(bp_plugin_instance *self, const float *x, long batch, const bp_plugin_window2d *w,
+                           const float *weight, const float *bias, long out_channels, float *y);
+    /// dy: (N, K, outH, outW), weight: (K, C, kh, kw) -> dx: (N, C, H, W) (overwrites dx).
+    void (*conv2d_backward_data)(bp_plugin_instance *self, const float *dy, long batch,
+                                 const bp_plugin_window2d *w, const float *weight, long out_channels, float *dx);
+    /// x: (N, C, H, W), dy: (N, K, outH, outW) -> dweight: (K, C, kh, kw) and, when dbias is
+    /// not NULL, dbias: (K) = Σ dy over (n, oy, ox); each adds when its accumulate flag is set.
+    void (*conv2d_backward_weight)(bp_plugin_instance *self, const float *x, const float *dy, long batch,
+                                   const bp_plugin_window2d *w, long out_channels, float *dweight,
+                                   int accumulate, float *dbias, int accumulate_bias);
 } bp_plugin;
 
 /// The type of the exported BP_PLUGIN_ENTRY function.

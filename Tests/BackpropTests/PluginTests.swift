@@ -95,14 +95,15 @@ struct PluginTests {
         let noEntry = try Self.testPlugin("noentry", entry: "something_else")
         #expect(Self.loadError(noEntry).contains("does not export 'backprop_plugin'"))
         let future = try Self.testPlugin("future", version: "99")
-        #expect(Self.loadError(future).contains("ABI version 99, newer than this host's version 2"))
+        #expect(Self.loadError(future).contains("ABI version 99, newer than this host's version \(BackendPlugins.abiVersion)"))
         let past = try Self.testPlugin("past", version: "0")
         #expect(Self.loadError(past).contains("ABI version 0, older than the oldest this host loads (1)"))
         let small = try Self.testPlugin("small", size: "16")
         #expect(Self.loadError(small).contains("its table is 16 bytes, smaller than"))
-        // A version-2 table cut at version 1's size: too small for the version it claims.
-        let cut = try Self.testPlugin("cut", size: "offsetof(bp_plugin, im2col)")
-        #expect(Self.loadError(cut).contains("smaller than the \(BackendPlugins.tableSize(ofVersion: 2)) bytes of ABI version 2"))
+        // A version-3 table cut at version 2's size: too small for the version it claims.
+        #expect(BackendPlugins.abiVersion == 3 && BackendPlugins.tableSize(ofVersion: 3) == 312)
+        let cut = try Self.testPlugin("cut", size: "offsetof(bp_plugin, conv2d_forward)")
+        #expect(Self.loadError(cut).contains("smaller than the 312 bytes of ABI version 3"))
         let clash = try Self.testPlugin("clash", nameField: "\"c\"")
         #expect(Self.loadError(clash).contains("'c' clashes with a built-in backend"))
         let noName = try Self.testPlugin("noname", nameField: "NULL")
@@ -139,7 +140,7 @@ struct PluginTests {
             fields: ".im2col = (__typeof__(((bp_plugin *)0)->im2col))8, .multiply = (__typeof__(((bp_plugin *)0)->multiply))8")
         let name = try BackendPlugins.load(path: old)
         let backend = try #require(try BackendRegistry.make(name: name, threads: 1, environment: [:]) as? PluginBackend)
-        #expect(backend.nativeOps == ["sgemm"] && backend.hostOps.count == 29 && backend.detail.contains("(ABI 1)"))
+        #expect(backend.nativeOps == ["sgemm"] && backend.hostOps.count == 32 && backend.detail.contains("(ABI 1)"))
         let report = try Conformance.run(backend, ops: Self.imageOps, training: false)
         #expect(report.passed && report.ops.count == 13, "\(report.failures)")
     }
@@ -167,6 +168,76 @@ struct PluginTests {
         #expect(backend.nativeOps == ["sgemm", "maxpool2d_forward"])
         let report = try Conformance.run(backend, ops: Self.imageOps, training: false)
         #expect(report.failures.count == 1 && report.failures[0].hasPrefix("\(name) maxpool2d_forward:"), "\(report.failures)")
+    }
+
+    /// The direct-convolution ops of ABI version 3, the slots a version-2 plugin does not have.
+    static let convolutionOps: [VerifiedOp] = [.conv2dForward, .conv2dBackwardData, .conv2dBackwardWeight]
+
+    @Test func aVersionTwoPluginLoadsWithTheConvolutionOnTheHost() throws {
+        // A version-2 table ends where version 3's convolution slots begin; the bogus pointer
+        // past struct_size must not be read (calling it would crash the test).
+        let old = try Self.testPlugin(
+            "abitwo", version: "2", size: "offsetof(bp_plugin, conv2d_forward)",
+            fields: ".conv2d_forward = (__typeof__(((bp_plugin *)0)->conv2d_forward))8")
+        let name = try BackendPlugins.load(path: old)
+        let backend = try #require(try BackendRegistry.make(name: name, threads: 1, environment: [:]) as? PluginBackend)
+        #expect(backend.nativeOps == ["sgemm"] && backend.hostOps.count == 32 && backend.detail.contains("(ABI 2)"))
+        #expect(backend.prefersDirectConvolution == backend.host.prefersDirectConvolution)
+        let report = try Conformance.run(backend, ops: Self.convolutionOps, training: false)
+        #expect(report.passed && report.ops.count == 3, "\(report.failures)")
+    }
+
+    /// A plain-loop direct convolution forward for test plugins; `withBias` false drops the bias.
+    static func convolutionForward(withBias: Bool) -> String {
+        """
+        static void conv(bp_plugin_instance *self, const float *x, long batch, const bp_plugin_window2d *w,
+                         const float *weight, const float *bias, long out_channels, float *y) {
+            (void)self;
+            long oh = (w->height + 2 * w->padding - w->kernel_h) / w->stride + 1;
+            long ow = (w->width + 2 * w->padding - w->kernel_w) / w->stride + 1;
+            for (long n = 0; n < batch; n++) for (long k = 0; k < out_channels; k++)
+            for (long i = 0; i < oh; i++) for (long j = 0; j < ow; j++) {
+                float sum = \(withBias ? "bias ? bias[k] : 0" : "0"); \(withBias ? "" : "(void)bias;")
+                for (long c = 0; c < w->channels; c++) for (long a = 0; a < w->kernel_h; a++)
+                for (long b = 0; b < w->kernel_w; b++) {
+                    long iy = i * w->stride - w->padding + a, ix = j * w->stride - w->padding + b;
+                    if (iy < 0 || ix < 0 || iy >= w->height || ix >= w->width) continue;
+                    sum += weight[((k * w->channels + c) * w->kernel_h + a) * w->kernel_w + b]
+                         * x[((n * w->channels + c) * w->height + iy) * w->width + ix];
+                }
+                y[((n * out_channels + k) * oh + i) * ow + j] = sum;
+            }
+        }
+        """
+    }
+
+    @Test func aPluginConvolutionIsCalledAndVerified() throws {
+        // A correct native conv2d_forward passes verify and trains a CNN through its slot; the
+        // same kernel without the bias fails verify with the op named.
+        let good = try Self.testPlugin("convgood", code: Self.convolutionForward(withBias: true),
+                                       fields: ".conv2d_forward = conv,")
+        let goodName = try BackendPlugins.load(path: good)
+        let backend = try #require(try BackendRegistry.make(name: goodName, threads: 1, environment: [:]) as? PluginBackend)
+        #expect(backend.nativeOps == ["sgemm", "conv2d_forward"] && backend.prefersDirectConvolution)
+        let report = try Conformance.run(backend, ops: Self.convolutionOps, training: false)
+        #expect(report.passed, "\(report.failures)")
+
+        let noBias = try Self.testPlugin("convnobias", code: Self.convolutionForward(withBias: false),
+                                         fields: ".conv2d_forward = conv,")
+        let noBiasName = try BackendPlugins.load(path: noBias)
+        let broken = try BackendRegistry.make(name: noBiasName, threads: 1, environment: [:])
+        let failing = try Conformance.run(broken, ops: Self.convolutionOps, training: false)
+        #expect(failing.failures.count == 1 && failing.failures[0].hasPrefix("\(noBiasName) conv2d_forward:"),
+                "\(failing.failures)")
+        // Conv2d itself routes through the slot: on a zero input the output is the bias from
+        // the host's kernels and 0 from the plugin's kernel that drops it.
+        let layer = Conv2d(1, 2, kernelSize: 3, padding: 1)
+        let bias = try #require(layer.bias)
+        bias.value.data[0] = 5
+        bias.value.data[1] = 5
+        let zeros = Tensor(shape: [1, 1, 4, 4])
+        #expect(layer.forward(zeros, backend: CBackend(threads: 1)).scalars.allSatisfy { $0 == 5 })
+        #expect(layer.forward(zeros, backend: broken).scalars.allSatisfy { $0 == 0 })
     }
 
     @Test func aPluginThatCannotRunHereIsAnUnavailableRow() throws {
@@ -216,7 +287,7 @@ struct PluginTests {
 
     @Test func theCLIGivesOneErrorLineForABadPlugin() throws {
         let dir = try CLITests.temporaryDirectory()
-        let future = try Self.testPlugin("clifuture", version: "3")
+        let future = try Self.testPlugin("clifuture", version: "\(BackendPlugins.abiVersion + 1)")
         for arguments in [["backends", "--plugin", future], ["train", "--plugin", dir + "/nothing.so", "--epochs", "1"],
                           ["bench", "gemm", "--plugin", future, "--quick"]] {
             let run = try CLITests.run(arguments, in: dir)
@@ -272,7 +343,7 @@ struct PluginTests {
         let name = try #require(loaded, "the example plugin needs only a C compiler")
         #expect(name == "example")
         let backend = try #require(try BackendRegistry.make(name: name, threads: 2, environment: [:]) as? PluginBackend)
-        #expect(backend.nativeOps == ["sgemm", "add_channel_bias"] && backend.hostOps.count == 28)
+        #expect(backend.nativeOps == ["sgemm", "add_channel_bias"] && backend.hostOps.count == 31)
         let report = try Conformance.run(backend, training: false)
         #expect(report.passed, "\(report.failures)")
         try Self.trainsLikeC(name)

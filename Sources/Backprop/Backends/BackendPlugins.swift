@@ -35,6 +35,7 @@ public enum BackendPlugins {
     static func tableSize(ofVersion version: Int) -> Int {
         switch version {
         case 1: MemoryLayout<bp_plugin>.offset(of: \bp_plugin.im2col)!
+        case 2: MemoryLayout<bp_plugin>.offset(of: \bp_plugin.conv2d_forward)!
         default: MemoryLayout<bp_plugin>.size
         }
     }

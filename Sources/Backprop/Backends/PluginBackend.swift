@@ -72,7 +72,10 @@ public final class PluginBackend: Backend, @unchecked Sendable {
          ("avgpool2d_forward", t.avgpool2d_forward != nil), ("avgpool2d_backward", t.avgpool2d_backward != nil),
          ("add_channel_bias", t.add_channel_bias != nil), ("sum_channels", t.sum_channels != nil),
          ("batchnorm_statistics", t.batchnorm_statistics != nil), ("batchnorm_forward", t.batchnorm_forward != nil),
-         ("batchnorm_backward", t.batchnorm_backward != nil), ("multiply", t.multiply != nil)]
+         ("batchnorm_backward", t.batchnorm_backward != nil), ("multiply", t.multiply != nil),
+         // Version 3: the direct convolution (NULL in older tables).
+         ("conv2d_forward", t.conv2d_forward != nil), ("conv2d_backward_data", t.conv2d_backward_data != nil),
+         ("conv2d_backward_weight", t.conv2d_backward_weight != nil)]
     }
 
     // op(A): (m, k), op(B): (k, n) -> C: (m, n)
@@ -328,31 +331,49 @@ extension PluginBackend {
         f(instance, a, b, y, count)
     }
 
-    // The direct convolution has no plugin slots yet (ABI version 2): always the host's C kernels,
-    // which is also why a plugin prefers it exactly when the host does.
-    public var prefersDirectConvolution: Bool { host.prefersDirectConvolution }
+    // Version 3: the direct convolution. A plugin that fills conv2d_forward asks for it; one
+    // that does not prefers it exactly when the host does (its NULL slots run on the host).
+    public var prefersDirectConvolution: Bool { table.conv2d_forward != nil || host.prefersDirectConvolution }
 
+    // x: (N, C, H, W) -> y: (N, K, outH, outW)
     public func conv2dForward(
         _ x: UnsafePointer<Float>, batch: Int, window: Window2d, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, outChannels: Int, y: UnsafeMutablePointer<Float>
     ) {
-        host.conv2dForward(x, batch: batch, window: window, weight: weight, bias: bias, outChannels: outChannels, y: y)
+        guard let f = table.conv2d_forward else {
+            return host.conv2dForward(x, batch: batch, window: window, weight: weight, bias: bias,
+                                      outChannels: outChannels, y: y)
+        }
+        var w = window.pluginWindow
+        f(instance, x, batch, &w, weight, bias, outChannels, y)
     }
 
+    // dy: (N, K, outH, outW) -> dx: (N, C, H, W)
     public func conv2dBackwardData(
         _ dy: UnsafePointer<Float>, batch: Int, window: Window2d, weight: UnsafePointer<Float>,
         outChannels: Int, dx: UnsafeMutablePointer<Float>
     ) {
-        host.conv2dBackwardData(dy, batch: batch, window: window, weight: weight, outChannels: outChannels, dx: dx)
+        guard let f = table.conv2d_backward_data else {
+            return host.conv2dBackwardData(dy, batch: batch, window: window, weight: weight,
+                                           outChannels: outChannels, dx: dx)
+        }
+        var w = window.pluginWindow
+        f(instance, dy, batch, &w, weight, outChannels, dx)
     }
 
+    // x: (N, C, H, W), dy: (N, K, outH, outW) -> dweight: (K, C, kh, kw), dbias: (K)
     public func conv2dBackwardWeight(
         _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, window: Window2d,
         outChannels: Int, into dweight: UnsafeMutablePointer<Float>, accumulate: Bool,
         bias dbias: UnsafeMutablePointer<Float>?, accumulateBias: Bool
     ) {
-        host.conv2dBackwardWeight(x, dy: dy, batch: batch, window: window, outChannels: outChannels,
-                                      into: dweight, accumulate: accumulate, bias: dbias, accumulateBias: accumulateBias)
+        guard let f = table.conv2d_backward_weight else {
+            return host.conv2dBackwardWeight(x, dy: dy, batch: batch, window: window, outChannels: outChannels,
+                                             into: dweight, accumulate: accumulate, bias: dbias,
+                                             accumulateBias: accumulateBias)
+        }
+        var w = window.pluginWindow
+        f(instance, x, dy, batch, &w, outChannels, dweight, accumulate ? 1 : 0, dbias, accumulateBias ? 1 : 0)
     }
 }
 

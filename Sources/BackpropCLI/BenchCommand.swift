@@ -25,7 +25,8 @@ struct BenchCommand: ParsableCommand {
             peak; softmax and cross-entropy in GB/s (one read of the input, one write of the output); \
             train and infer in samples/s (train times single SGD steps on seeded synthetic data, not \
             full epochs). The swift reference skips GEMMs above n=1024 unless both --backend and \
-            --sizes are given.
+            --sizes are given, and the training, inference and convolution cases unless --backend \
+            names it and the selection has no GEMMs (e.g. `bench lenet --backend swift`).
             """)
 
     @Argument(help: "The cases to run: gemm, softmax (with cross_entropy), train (with LeNet-5), infer, conv (LeNet-5's convolutions), lenet (LeNet-5's training step alone), lenet-layers (that step split by layer) or all.")
@@ -144,7 +145,7 @@ struct BenchCommand: ParsableCommand {
         let settings = BenchSettings(warmupCalls: 1, minTime: minTime ?? (quick ? 0.1 : 0.5),
                                      minRepeats: repeats ?? (quick ? 3 : 5))
         let suite = BenchSuite(backends: backends, settings: settings, peak: peak,
-                               forceReference: names != nil && squareSizes != nil)
+                               forceReference: names != nil && (squareSizes != nil || !wants(.gemm)))
         let result = try suite.run(cases, onRecord: { say(BenchReport.line($0)) },
                                    onSkip: { say("\($0.caseKey) on \($0.backend): \($0.reason)") })
         if json {

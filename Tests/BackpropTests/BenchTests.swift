@@ -169,6 +169,7 @@ final class FakeBenchClock: BenchClock {
             BenchCases.crossEntropyCase(rows: 4, cols: 10),
             BenchCases.trainCase(widths: [25, 8, 2], batch: 8, data: data),
             BenchCases.inferCase(widths: [25, 8, 2], batch: 16),
+            BenchCases.lenetTrainCase(batch: 64, data: data),
         ]
         let (records, skipped) = try suite.run(cases)
         #expect(records.map(\.kind) == [.gemm, .softmax, .crossEntropy, .train, .infer])
@@ -176,7 +177,9 @@ final class FakeBenchClock: BenchClock {
         #expect(records.allSatisfy { $0.minSeconds <= $0.medianSeconds && $0.medianSeconds <= $0.maxSeconds })
         #expect(records[0].shape == "8x6x5" && records[0].variant == "TN" && records[0].gflops != nil)
         #expect(records[3].variant == "25-8-2" && records[3].shape == "batch=8")
-        #expect(skipped.count == 1 && skipped[0].reason.contains("--sizes 2048"))
+        // Each skip says how to force it: --sizes for a GEMM, the case's own command otherwise.
+        #expect(skipped.count == 2 && skipped[0].reason.contains("use --backend swift --sizes 2048 to force"))
+        #expect(skipped.count == 2 && skipped[1].reason.contains("use `backprop bench train --backend swift` to force"))
     }
 
     @Test func gemmCaseCountsTwoMNKFlopsAndRuns() throws {

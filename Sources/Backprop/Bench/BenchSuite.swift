@@ -40,8 +40,12 @@ public struct BenchSuite {
             for (entry, backend) in zip(backends, instances) {
                 let key = "\(benchCase.kind.rawValue) \(benchCase.variant) \(benchCase.shape)"
                 if entry.name == BenchBackend.referenceName, benchCase.tooSlowForReference, !forceReference {
-                    let skip = BenchSkip(caseKey: key, backend: entry.name, reason: "skipped (reference too slow; "
-                        + "use --backend swift --sizes \(benchCase.shape.prefix { $0 != "x" }) to force)")
+                    // The CLI forces a large GEMM with --backend and --sizes, any other case with
+                    // --backend when the selection has no GEMMs (BenchCommand).
+                    let how = benchCase.kind == .gemm
+                        ? "use --backend swift --sizes \(benchCase.shape.prefix { $0 != "x" }) to force"
+                        : "use `backprop bench \(benchCase.kind.rawValue) --backend swift` to force"
+                    let skip = BenchSkip(caseKey: key, backend: entry.name, reason: "skipped (reference too slow; \(how))")
                     skipped.append(skip)
                     onSkip(skip)
                     continue

@@ -70,6 +70,49 @@ import Testing
         // A dense layer before it so the check also covers dx flowing on.
         try check(Sequential([Dense(3, 4), BatchNorm1d(4), Tanh()], seed: 6), inputShape: [3], batch: 5)
     }
+    /// Backward after an evaluation-mode forward (a saliency map of a trained model, or
+    /// fine-tuning with frozen statistics): the running estimates are constants there, so dx,
+    /// dγ and dβ are those of a per-channel affine map; checked on the reference and on `c`,
+    /// with running statistics, γ and β away from their initial values.
+    @Test func batchNormEvaluationMode() throws {
+        let c = try BackendRegistry.make(name: "c", threads: 2, environment: ProcessEnvironment.current)
+        // Sequential initializes its layers, so the values are set after it is built.
+        func frozen(_ model: Sequential, at index: Int) -> BatchNorm {
+            let bn = model.layers[index] as! BatchNorm
+            for i in 0..<bn.features {
+                bn.runningMean.value.data[i] = 0.3 * Float(i) - 0.2
+                bn.runningVariance.value.data[i] = 0.5 + 0.7 * Float(i)
+                bn.weight.value.data[i] = 1.5 - 0.4 * Float(i)
+                bn.bias.value.data[i] = 0.25 * Float(i) - 0.1
+            }
+            return bn
+        }
+        for backend in [self.backend, c] as [any Backend] {
+            let images = Sequential([BatchNorm2d(2)])
+            _ = frozen(images, at: 0)
+            images.eval()
+            try check(images, inputShape: [2, 3, 3], batch: 3, on: backend)
+            let features = Sequential([Dense(3, 4), BatchNorm1d(4), Tanh()], seed: 6)
+            _ = frozen(features, at: 1)
+            features.eval()
+            try check(features, inputShape: [3], batch: 5, on: backend)
+        }
+        // The running statistics are constants: an evaluation-mode step leaves them as they were.
+        let model = Sequential([BatchNorm1d(2)])
+        let bn = frozen(model, at: 0)
+        let (mean, variance) = (bn.runningMean.value.scalars, bn.runningVariance.value.scalars)
+        #expect(mean == [-0.2, 0.3 - 0.2] && variance == [0.5, 0.5 + 0.7])
+        model.eval()
+        _ = model.forward(Tensor(shape: [4, 2], repeating: 7), backend: backend)
+        _ = model.backwardToInput(Tensor(shape: [4, 2], repeating: 1), backend: backend)
+        #expect(bn.runningMean.value.scalars == mean && bn.runningVariance.value.scalars == variance)
+        // dβ = Σ dy = 4 per channel; dγ = Σ dy·x̂ = 4 (7 − mean) / sqrt(var + eps).
+        #expect(bn.bias.grad.scalars == [4, 4])
+        let expected = (0..<2).map { Float(4 * (7 - Double(mean[$0])) / (Double(variance[$0]) + 1e-5).squareRoot()) }
+        #expect(zip(bn.weight.grad.scalars, expected).allSatisfy { abs($0 - $1) <= 1e-5 * abs($1) },
+                "\(bn.weight.grad.scalars) vs \(expected)")
+    }
+
     @Test func smallCNN() throws {
         let model = Sequential(seed: 7) {
             Conv2d(1, 2, kernelSize: 3, padding: 1); Tanh(); MaxPool2d(2); BatchNorm2d(2)

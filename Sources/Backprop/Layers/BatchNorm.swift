@@ -4,6 +4,11 @@
 /// evaluation mode the running estimates are used. eps = 1e-5. Affine weight (γ, ones) and bias
 /// (β, zeros) are parameters; `running_mean` and `running_var` are buffers (never optimized).
 ///
+/// Backward works in both modes, as in PyTorch: after a training-mode forward it differentiates
+/// through the batch statistics; after an evaluation-mode forward the running estimates are
+/// constants, so dx = γ·dy / sqrt(running_var + eps), dγ = Σ dy·x̂ and dβ = Σ dy (input
+/// gradients of a trained model, e.g. a saliency map, or fine-tuning with frozen statistics).
+///
 /// Subclasses fix the input rank: ``BatchNorm1d`` takes [N, C], ``BatchNorm2d`` [N, C, H, W].
 open class BatchNorm: Layer {
     /// C: the number of channels (features) normalized.
@@ -26,6 +31,8 @@ open class BatchNorm: Layer {
     private var usedBatchStatistics = false
     private let batchMean: Tensor      // [C]
     private let batchVariance: Tensor  // [C], biased
+    private let zeros: Tensor          // [C], the mean and shift of the evaluation-mode dx
+    private var input: Tensor?         // x of an evaluation-mode forward (x̂ is rebuilt from it)
     private var normalized: Tensor?    // xhat, same shape as x
     private var output: Tensor?        // y, same shape as x
     private var inputGrad: Tensor?     // dx, same shape as x
@@ -43,6 +50,7 @@ open class BatchNorm: Layer {
         runningVariance = Buffer(name: "running_var", value: Tensor(shape: [features], repeating: 1))
         batchMean = Tensor(shape: [features])
         batchVariance = Tensor(shape: [features])
+        zeros = Tensor(shape: [features])
     }
 
     open var summary: String { "BatchNorm\(spatialRank == 0 ? 1 : 2)d(\(features))" }
@@ -73,12 +81,14 @@ open class BatchNorm: Layer {
         output = y
         usedBatchStatistics = mode == .training
         guard usedBatchStatistics else {
+            input = x
             backend.batchNormForward(x.data, batch: batch, channels: features, spatial: spatial,
                                      mean: runningMean.value.data, variance: runningVariance.value.data,
                                      epsilon: epsilon, gamma: weight.value.data, beta: bias.value.data,
                                      xhat: nil, y: y.data)
             return y
         }
+        input = nil
         let xhat = Tensor.reuse(normalized, shape: x.shape)
         normalized = xhat
         backend.batchNormStatistics(x.data, batch: batch, channels: features, spatial: spatial,
@@ -103,7 +113,7 @@ open class BatchNorm: Layer {
         let dx = Tensor.reuse(inputGrad, shape: y.shape)
         inputGrad = dx
         guard usedBatchStatistics, let xhat = normalized else {
-            preconditionFailure("\(summary): backward after an evaluation-mode forward (statistics are constants there; train in training mode)")
+            return backwardWithRunningStatistics(dy, dx: dx, backend: backend, needsInputGradient: needsInputGradient)
         }
         weight.writeGradient { dgamma, accumulateGamma in
             bias.writeGradient { dbeta, accumulateBeta in
@@ -118,6 +128,39 @@ open class BatchNorm: Layer {
                     dx: needsInputGradient ? dx.data : nil, dgamma: dgamma.data, dbeta: dbeta.data,
                     accumulate: accumulate || accumulateGamma != accumulateBeta)
             }
+        }
+        return dx
+    }
+
+    // Evaluation mode: y = γ (x − running_mean) / sqrt(running_var + eps) + β is affine in x,
+    // so dy: [N, C, S…] -> dx = γ·dy / sqrt(running_var + eps), dγ = Σ_{n,s} dy·x̂, dβ = Σ_{n,s} dy.
+    private func backwardWithRunningStatistics(
+        _ dy: Tensor, dx: Tensor, backend: any Backend, needsInputGradient: Bool
+    ) -> Tensor {
+        guard let x = input else { preconditionFailure("\(summary): backward before forward") }
+        let batch = x.rows, spatial = x.cols / features
+        // x̂ = (x − running_mean) / sqrt(running_var + eps), then dy·x̂ in place; dx holds the
+        // by-product y until it is overwritten below.
+        let product = Tensor.reuse(normalized, shape: x.shape)
+        normalized = product
+        backend.batchNormForward(x.data, batch: batch, channels: features, spatial: spatial,
+                                 mean: runningMean.value.data, variance: runningVariance.value.data,
+                                 epsilon: epsilon, gamma: weight.value.data, beta: bias.value.data,
+                                 xhat: product.data, y: dx.data)
+        backend.multiply(dy.data, product.data, into: product.data, count: product.count)
+        weight.writeGradient { dgamma, accumulate in
+            backend.sumChannels(product.data, batch: batch, channels: features, spatial: spatial,
+                                into: dgamma.data, accumulate: accumulate)
+        }
+        bias.writeGradient { dbeta, accumulate in
+            backend.sumChannels(dy.data, batch: batch, channels: features, spatial: spatial,
+                                into: dbeta.data, accumulate: accumulate)
+        }
+        if needsInputGradient {
+            // The same per-channel affine map with mean 0 and shift 0, applied to dy.
+            backend.batchNormForward(dy.data, batch: batch, channels: features, spatial: spatial,
+                                     mean: zeros.data, variance: runningVariance.value.data, epsilon: epsilon,
+                                     gamma: weight.value.data, beta: zeros.data, xhat: nil, y: dx.data)
         }
         return dx
     }

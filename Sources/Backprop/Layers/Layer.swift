@@ -143,6 +143,8 @@ public protocol Layer: AnyObject {
     /// Switches between training and evaluation behaviour (no-op by default).
     func setMode(_ mode: LayerMode)
     /// x: [batch] + input shape -> y: [batch] + output shape. Remembers what backward needs.
+    /// `x` belongs to the caller (``Sequential/predict(_:loss:backend:)`` passes the user's own
+    /// tensor): read it, keep a reference for backward, but never write it or change its shape.
     func forward(_ x: Tensor, backend: any Backend) -> Tensor
     /// dy: [batch] + output shape -> dx: [batch] + input shape, using the tensors saved by the
     /// last forward, reporting dL/dparameter through ``Parameter/accumulateGradient(_:)-([Float])``. When

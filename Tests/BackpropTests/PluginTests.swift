@@ -132,19 +132,6 @@ struct PluginTests {
         .batchNormBackward, .multiply,
     ]
 
-    @Test func aVersionOnePluginLoadsWithTheImageOpsOnTheHost() throws {
-        // Built as a version-1 plugin sees it: its table ends where version 2's image slots
-        // begin. The bytes past struct_size hold a bogus pointer, which the host must not read.
-        let old = try Self.testPlugin(
-            "abione", version: "1", size: "offsetof(bp_plugin, im2col)",
-            fields: ".im2col = (__typeof__(((bp_plugin *)0)->im2col))8, .multiply = (__typeof__(((bp_plugin *)0)->multiply))8")
-        let name = try BackendPlugins.load(path: old)
-        let backend = try #require(try BackendRegistry.make(name: name, threads: 1, environment: [:]) as? PluginBackend)
-        #expect(backend.nativeOps == ["sgemm"] && backend.hostOps.count == 32 && backend.detail.contains("(ABI 1)"))
-        let report = try Conformance.run(backend, ops: Self.imageOps, training: false)
-        #expect(report.passed && report.ops.count == 13, "\(report.failures)")
-    }
-
     @Test func verifyNamesABrokenImageOpOfAPlugin() throws {
         // A native maxpool2d_forward that takes the window's first element, not its maximum:
         // the slot is called (not the host's kernel), and verify names the op.
@@ -173,18 +160,32 @@ struct PluginTests {
     /// The direct-convolution ops of ABI version 3, the slots a version-2 plugin does not have.
     static let convolutionOps: [VerifiedOp] = [.conv2dForward, .conv2dBackwardData, .conv2dBackwardWeight]
 
-    @Test func aVersionTwoPluginLoadsWithTheConvolutionOnTheHost() throws {
-        // A version-2 table ends where version 3's convolution slots begin; the bogus pointer
-        // past struct_size must not be read (calling it would crash the test).
-        let old = try Self.testPlugin(
-            "abitwo", version: "2", size: "offsetof(bp_plugin, conv2d_forward)",
-            fields: ".conv2d_forward = (__typeof__(((bp_plugin *)0)->conv2d_forward))8")
+    /// A table of an older ABI version: where it ends (the first slot the next version
+    /// appended), a bogus pointer stored in a slot past that end, and the ops it lacks.
+    struct OlderTable: Sendable, CustomStringConvertible {
+        let version: Int, endsAt: String, bogusSlots: [String], missingOps: [VerifiedOp]
+        var description: String { "ABI \(version)" }
+    }
+    static let olderTables = [
+        OlderTable(version: 1, endsAt: "im2col", bogusSlots: ["im2col", "multiply"], missingOps: imageOps),
+        OlderTable(version: 2, endsAt: "conv2d_forward", bogusSlots: ["conv2d_forward"], missingOps: convolutionOps),
+    ]
+
+    @Test(arguments: olderTables)
+    func anOlderPluginLoadsWithTheLaterOpsOnTheHost(_ table: OlderTable) throws {
+        // Built as that version saw it: the table ends where the next version's slots begin.
+        // The bytes past struct_size hold a bogus pointer, which the host must not read (calling
+        // it would crash the test); the ops the table lacks verify on the host's C kernels.
+        let fields = table.bogusSlots.map { ".\($0) = (__typeof__(((bp_plugin *)0)->\($0)))8" }.joined(separator: ", ")
+        let old = try Self.testPlugin("abi\(table.version)", version: "\(table.version)",
+                                      size: "offsetof(bp_plugin, \(table.endsAt))", fields: fields)
         let name = try BackendPlugins.load(path: old)
         let backend = try #require(try BackendRegistry.make(name: name, threads: 1, environment: [:]) as? PluginBackend)
-        #expect(backend.nativeOps == ["sgemm"] && backend.hostOps.count == 32 && backend.detail.contains("(ABI 2)"))
+        #expect(backend.nativeOps == ["sgemm"] && backend.hostOps.count == 32
+                && backend.detail.contains("(ABI \(table.version))"))
         #expect(backend.prefersDirectConvolution == backend.host.prefersDirectConvolution)
-        let report = try Conformance.run(backend, ops: Self.convolutionOps, training: false)
-        #expect(report.passed && report.ops.count == 3, "\(report.failures)")
+        let report = try Conformance.run(backend, ops: table.missingOps, training: false)
+        #expect(report.passed && report.ops.count == table.missingOps.count, "\(report.failures)")
     }
 
     /// A plain-loop direct convolution forward for test plugins; `withBias` false drops the bias.

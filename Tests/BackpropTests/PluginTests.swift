@@ -94,6 +94,9 @@ struct PluginTests {
         #expect(Self.loadError(Self.directory + "/libbackprop-missing.so") == "no such file")
         let noEntry = try Self.testPlugin("noentry", entry: "something_else")
         #expect(Self.loadError(noEntry).contains("does not export 'backprop_plugin'"))
+        let nullEntry = try Self.testPlugin("nullentry", entry: "unused_entry",
+                                            code: "const bp_plugin *backprop_plugin(void) { return NULL; }")
+        #expect(Self.loadError(nullEntry) == "'backprop_plugin' returned NULL")
         let future = try Self.testPlugin("future", version: "99")
         #expect(Self.loadError(future).contains("ABI version 99, newer than this host's version \(BackendPlugins.abiVersion)"))
         let past = try Self.testPlugin("past", version: "0")

@@ -8,14 +8,26 @@
 #include "gemm_internal.h"
 #include "internal.h"
 
-/// src: 8 rows of `count` floats (row stride ld) -> dst[p * dst_stride + r] = src[r][p]:
-/// 8 x 8 blocks transposed in registers (unpack, shuffle, lane permute), the rest scalar.
+/// Stores the first `rows` lanes of v (8, or 6 for the AVX2 tile's rows) at dst.
 __attribute__((target("avx2")))
-static void transpose8_avx2(const float *src, long ld, long count, float *dst, long dst_stride) {
+static inline void store_lanes(float *dst, __m256 v, int rows) {
+    if (rows == 8) {
+        _mm256_storeu_ps(dst, v);
+        return;
+    }
+    _mm_storeu_ps(dst, _mm256_castps256_ps128(v));                      // lanes 0-3
+    _mm_storel_pi((__m64 *)(dst + 4), _mm256_extractf128_ps(v, 1));     // lanes 4-5
+}
+
+/// src: `rows` rows (8, or 6) of `count` floats (row stride ld) -> dst[p * dst_stride + r] =
+/// src[r][p]: 8 x 8 blocks transposed in registers (unpack, shuffle, lane permute; missing rows
+/// are zero registers, never read, and their lanes never stored), the rest scalar.
+__attribute__((target("avx2")))
+static void transpose_rows_avx2(const float *src, long ld, int rows, long count, float *dst, long dst_stride) {
     long p = 0;
     for (; p + 8 <= count; p += 8) {
         __m256 r[8], t[8], u[8];
-        for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * ld + p);
+        for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_loadu_ps(src + i * ld + p) : _mm256_setzero_ps();
         for (int i = 0; i < 8; i += 2) {
             t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
             t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
@@ -27,12 +39,12 @@ static void transpose8_avx2(const float *src, long ld, long count, float *dst, l
             u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
         }
         for (int j = 0; j < 4; j++) {
-            _mm256_storeu_ps(dst + (p + j) * dst_stride, _mm256_permute2f128_ps(u[j], u[j + 4], 0x20));
-            _mm256_storeu_ps(dst + (p + j + 4) * dst_stride, _mm256_permute2f128_ps(u[j], u[j + 4], 0x31));
+            store_lanes(dst + (p + j) * dst_stride, _mm256_permute2f128_ps(u[j], u[j + 4], 0x20), rows);
+            store_lanes(dst + (p + j + 4) * dst_stride, _mm256_permute2f128_ps(u[j], u[j + 4], 0x31), rows);
         }
     }
     for (; p < count; p++) {
-        for (int i = 0; i < 8; i++) dst[p * dst_stride + i] = src[i * ld + p];
+        for (int i = 0; i < rows; i++) dst[p * dst_stride + i] = src[i * ld + p];
     }
 }
 
@@ -61,8 +73,9 @@ void bp_pack_a(const float *a, long lda, int trans, long i0, long p0, long mc, l
                 for (long i = 0; i < mr; i++) out[i] = src[i];
                 for (long i = mr; i < mr_tile; i++) out[i] = 0.0f;
             }
-        } else if (mr == 8 && mr_tile == 8 && use_avx2_transpose()) {
-            transpose8_avx2(a + (i0 + ir) * lda + p0, lda, kc, panel, 8);
+        } else if (mr == mr_tile && (mr_tile == 8 || mr_tile == 6) && use_avx2_transpose()) {
+            // A full panel of the AVX-512 (8-row) or AVX2 (6-row) tile.
+            transpose_rows_avx2(a + (i0 + ir) * lda + p0, lda, (int)mr_tile, kc, panel, mr_tile);
         } else {
             // A stored (m, k): read each row contiguously, scatter with stride MR.
             for (long i = 0; i < mr; i++) {
@@ -85,7 +98,7 @@ void bp_pack_b(const float *b, long ldb, int trans, long p0, long j0, long kc, l
         if (trans && nr == nr_tile && nr_tile % 8 == 0 && use_avx2_transpose()) {
             // B stored (n, k): 8 rows of B at a time become 8 columns of the panel.
             for (long j = 0; j < nr; j += 8) {
-                transpose8_avx2(b + (j0 + jr + j) * ldb + p0, ldb, kc, panel + j, nr_tile);
+                transpose_rows_avx2(b + (j0 + jr + j) * ldb + p0, ldb, 8, kc, panel + j, nr_tile);
             }
         } else if (trans) {
             // B stored (n, k): read each row of B contiguously, scatter with stride NR.

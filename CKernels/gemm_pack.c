@@ -66,7 +66,17 @@ void bp_pack_a(const float *a, long lda, int trans, long i0, long p0, long mc, l
         long mr = mc - ir < mr_tile ? mc - ir : mr_tile;
         float *panel = dst + ir * kc;
         if (trans) {
-            // A stored (k, m): the MR values of column p are contiguous.
+            // A stored (k, m): the MR values of column p are contiguous. Full panels of the two
+            // tiles' heights copy with a constant size, which the compiler inlines.
+            if (mr == mr_tile && (mr_tile == 6 || mr_tile == 8)) {
+                const float *src = a + p0 * lda + i0 + ir;
+                if (mr_tile == 6) {
+                    for (long p = 0; p < kc; p++) memcpy(panel + p * 6, src + p * lda, 6 * sizeof(float));
+                } else {
+                    for (long p = 0; p < kc; p++) memcpy(panel + p * 8, src + p * lda, 8 * sizeof(float));
+                }
+                continue;
+            }
             for (long p = 0; p < kc; p++) {
                 const float *src = a + (p0 + p) * lda + i0 + ir;
                 float *out = panel + p * mr_tile;

@@ -5,17 +5,22 @@
 // m <= 4 with an untransposed B, the narrow path (gemm_narrow.c) for n <= 16, else this driver. The shared-B schedule (gemm_shared_b.c) runs only when asked for.
 //
 // op(A): (m, k), op(B): (k, n) -> C: (m, n), all row-major. Loop nest per task:
-//   jc over n by NC:   pack op(B)[pc:pc+kc, jc:jc+nc] into Bp (L2-resident)
+//   jc over n by NC:
 //     pc over k by KC (sequential: C accumulates block after block)
+//       pack op(B)[pc:pc+kc, jc:jc+nc] into Bp
 //       ic over m by MC: pack op(A)[ic:ic+mc, pc:pc+kc] into Ap
-//         ir over mc by MR:  one A micro-panel (L1-resident) ...
-//           jr over nc by NR: ... times the B micro-panels: the MR x NR microkernel
-// (the BLIS loops for a row-major C: the vector dimension of the tile is n).
+//         the two tile loops, in the order the cache sizes chose (gemm_blocks.c):
+//         B-block order (large L2, Bp in L2):    ir over mc by MR (A micro-panel in L1)
+//                                                  jr over nc by NR: the MR x NR microkernel
+//         A-block order (smaller L2, Ap in L2):  jr over nc by NR (B micro-panel in L1)
+//                                                  ir over mc by MR: the microkernel
+// (the vector dimension of the tile is n, as C is row-major).
 // Tasks are disjoint rectangles of C cut at multiples of MR and NR, so each task owns the C it
 // writes and every element sees the same additions in the same order for any thread count.
 // KC blocks are never split across threads.
 #include <math.h>
 
+#include "backprop_cpu.h"
 #include "gemm_internal.h"
 #include "internal.h"
 
@@ -40,6 +45,25 @@ typedef struct {
 } gemm_job;
 
 static long min_long(long x, long y) { return x < y ? x : y; }
+
+/// A packed MC x KC block of A and KC x NC block of B: C[ic:ic+mc, jc:jc+nc] += Ap Bp.
+typedef struct {
+    const float *ap, *bp;
+    long ic, mc, jc, nc, kc;
+    float beta;
+    int last;  // the last KC block: tiles are final after it
+} block_pair;
+
+/// The microkernel on tile (ir, jr) of a block pair, then the epilogue if the tile is final
+/// (while it is still in L1).
+static inline void run_tile(const gemm_job *job, const block_pair *b, long ir, long jr) {
+    const bp_gemm_config *cfg = job->cfg;
+    long mr = min_long(cfg->mr, b->mc - ir), nr = min_long(cfg->nr, b->nc - jr);
+    long i = b->ic + ir, j = b->jc + jr;
+    cfg->kernel(b->kc, b->ap + ir * b->kc, b->bp + jr * b->kc, job->c + i * job->ldc + j, job->ldc,
+                job->alpha, b->beta, mr, nr);
+    if (b->last) bp_gemm_epilogue_apply(job->level, job->epi, job->c, job->ldc, i, i + mr, j, j + nr);
+}
 
 /// The blocked algorithm on C[i0:i1, j0:j1], on the calling thread.
 static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) {
@@ -68,17 +92,14 @@ static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) 
             for (long ic = i0; ic < i1; ic += cfg->mc) {
                 long mc = min_long(cfg->mc, i1 - ic);
                 bp_pack_a(job->a, job->lda, job->trans_a, ic, pc, mc, kc, mr_t, ap);
-                for (long ir = 0; ir < mc; ir += mr_t) {
-                    long mr = min_long(mr_t, mc - ir);
+                block_pair block = {ap, bp, ic, mc, jc, nc, kc, beta, pc + kc == job->k};
+                if (cfg->b_panel_in_l1) {
                     for (long jr = 0; jr < nc; jr += nr_t) {
-                        long nr = min_long(nr_t, nc - jr);
-                        float *c = job->c + (ic + ir) * job->ldc + jc + jr;
-                        cfg->kernel(kc, ap + ir * kc, bp + jr * kc, c, job->ldc,
-                                    job->alpha, beta, mr, nr);
-                        if (pc + kc == job->k) {  // the tile is final and still in L1
-                            bp_gemm_epilogue_apply(job->level, job->epi, job->c, job->ldc, ic + ir,
-                                                   ic + ir + mr, jc + jr, jc + jr + nr);
-                        }
+                        for (long ir = 0; ir < mc; ir += mr_t) run_tile(job, &block, ir, jr);
+                    }
+                } else {
+                    for (long ir = 0; ir < mc; ir += mr_t) {
+                        for (long jr = 0; jr < nc; jr += nr_t) run_tile(job, &block, ir, jr);
                     }
                 }
             }
@@ -141,11 +162,12 @@ static void scale_c(long m, long n, float beta, float *c, long ldc) {
     }
 }
 
-/// Every path of bp_sgemm_with, with an optional fused write-back `epi`.
+/// Every path of bp_sgemm_with, with an optional fused write-back `epi` and, for
+/// bp_sgemm_blocked_with, blocks other than the CPU's (`custom`, else NULL).
 static void sgemm_run(const bp_context *ctx, int path, int trans_a, int trans_b,
                       long m, long n, long k, float alpha, const float *a, long lda,
                       const float *b, long ldb, float beta, float *c, long ldc,
-                      const bp_gemm_epilogue *epi) {
+                      const bp_gemm_epilogue *epi, const bp_gemm_config *custom) {
     if (m <= 0 || n <= 0) return;
     int level = bp_context_simd_level(ctx);
     if (k <= 0 || alpha == 0.0f) {
@@ -178,7 +200,7 @@ static void sgemm_run(const bp_context *ctx, int path, int trans_a, int trans_b,
         }
     }
     gemm_job job = {
-        .cfg = config_for_level(level),
+        .cfg = custom != NULL ? custom : config_for_level(level),
         .trans_a = trans_a != 0, .trans_b = trans_b != 0,
         .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
         .a = a, .b = b, .c = c, .lda = lda, .ldb = ldb, .ldc = ldc,
@@ -203,7 +225,22 @@ static void sgemm_run(const bp_context *ctx, int path, int trans_a, int trans_b,
 void bp_sgemm_with(const bp_context *ctx, int path, int trans_a, int trans_b,
                    long m, long n, long k, float alpha, const float *a, long lda,
                    const float *b, long ldb, float beta, float *c, long ldc) {
-    sgemm_run(ctx, path, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
+    sgemm_run(ctx, path, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, NULL);
+}
+
+static long round_up(long x, long step) { return x < step ? step : (x + step - 1) / step * step; }
+
+void bp_sgemm_blocked_with(const bp_context *ctx, const bp_gemm_blocks *blocks, int trans_a,
+                           int trans_b, long m, long n, long k, float alpha, const float *a,
+                           long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+    bp_gemm_config cfg = *config_for_level(bp_context_simd_level(ctx));
+    // The tile is the microkernel's; the blocks are whole tiles (KC any depth >= 1).
+    cfg.mc = round_up(blocks->mc, cfg.mr);
+    cfg.nc = round_up(blocks->nc, cfg.nr);
+    cfg.kc = blocks->kc < 1 ? 1 : blocks->kc;
+    cfg.b_panel_in_l1 = blocks->b_panel_in_l1 != 0;
+    sgemm_run(ctx, BP_GEMM_BLOCKED, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+              NULL, &cfg);
 }
 
 void bp_sgemm_bias_activation(const bp_context *ctx, int path, int trans_a, int trans_b,
@@ -213,7 +250,7 @@ void bp_sgemm_bias_activation(const bp_context *ctx, int path, int trans_a, int 
     bp_gemm_epilogue epi = {.bias = bias, .activation = activation};
     int fused = bias != NULL || activation >= 0;
     sgemm_run(ctx, path, trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc,
-              fused ? &epi : NULL);
+              fused ? &epi : NULL, NULL);
 }
 
 void bp_sgemm_activation_backward(const bp_context *ctx, int path, int trans_a, int trans_b,
@@ -221,7 +258,7 @@ void bp_sgemm_activation_backward(const bp_context *ctx, int path, int trans_a, 
                                   const float *b, long ldb, int activation, const float *y,
                                   long ldy, float *c, long ldc) {
     bp_gemm_epilogue epi = {.activation = activation, .mask_y = y, .ldy = ldy};
-    sgemm_run(ctx, path, trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, &epi);
+    sgemm_run(ctx, path, trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, &epi, NULL);
 }
 
 void bp_sgemm(const bp_context *ctx, int trans_a, int trans_b, long m, long n, long k, float alpha,

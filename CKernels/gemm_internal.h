@@ -15,14 +15,18 @@ typedef void (*bp_ukernel_fn)(long kc, const float *ap, const float *bp, float *
                               float alpha, float beta, long mr, long nr);
 
 /// A microkernel, its register tile and the shares of the caches its blocks are sized to
-/// (each SIMD level's file defines one; the shares were tuned by measurement on Zen 4).
+/// (each SIMD level's file defines one; gemm_blocks.c turns them into block sizes).
+/// With an L2 large enough for a wide B block (the B-block order, Zen 4):
 ///   a_panel_l1: the MR x KC micro-panel of packed A, reused across a whole B block -> sets KC.
 ///   b_block_l2: the KC x NC packed block of B, streamed micro-panel by micro-panel -> sets NC.
 ///   a_block_l2: the MC x KC packed block of A, beside the B block in L2 -> sets MC.
+/// With a smaller L2 (the A-block order, Zen 3):
+///   b_panel_l1: the KC x NR micro-panel of packed B, reused across a whole A block -> sets KC;
+///   a_block_l2 then sets MC with that KC, and the B block spans a share of L3.
 typedef struct {
     bp_ukernel_fn kernel;
     long mr, nr;
-    double a_panel_l1, b_block_l2, a_block_l2;
+    double a_panel_l1, b_block_l2, a_block_l2, b_panel_l1;
 } bp_ukernel_info;
 
 const bp_ukernel_info *bp_ukernel_portable(void);
@@ -30,11 +34,13 @@ const bp_ukernel_info *bp_ukernel_avx2(void);
 const bp_ukernel_info *bp_ukernel_avx512(void);
 
 /// A microkernel and the block sizes in use with it on this CPU.
-/// MR x NR: register tile. KC: depth of one packed block (A micro-panel MR x KC stays in L1).
-/// NC: width of a packed B panel (KC x NC stays in L2). MC: rows of a packed A block.
+/// MR x NR: register tile. KC: depth of one packed block. NC: width of a packed B block.
+/// MC: rows of a packed A block. b_panel_in_l1: the loop order inside a pair of packed blocks
+/// (bp_gemm_blocks in backprop_cpu.h).
 typedef struct {
     bp_ukernel_fn kernel;
     long mr, nr, mc, kc, nc;
+    int b_panel_in_l1;
 } bp_gemm_config;
 
 /// The config for a SIMD level (not clamped): that level's microkernel with the block sizes

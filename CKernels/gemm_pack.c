@@ -99,18 +99,51 @@ void bp_pack_a(const float *a, long lda, int trans, long i0, long p0, long mc, l
     }
 }
 
+/// Copies NR floats with a size the compiler knows (inlined vector moves, not a libc call).
+static inline void copy_panel_row(float *dst, const float *src, long nr_tile) {
+    switch (nr_tile) {
+    case 8: memcpy(dst, src, 8 * sizeof(float)); break;
+    case 16: memcpy(dst, src, 16 * sizeof(float)); break;
+    case 32: memcpy(dst, src, 32 * sizeof(float)); break;
+    default: memcpy(dst, src, (size_t)nr_tile * sizeof(float)); break;
+    }
+}
+
+/// B stored (k, n): walks each row of the block once, left to right, dealing NR floats to each
+/// full panel, so the reads stream through memory instead of striding down columns (one new
+/// cache line and often a new page per 64-byte copy). The last, partial panel is zero-padded.
+static void pack_b_rows(const float *b, long ldb, long p0, long j0, long kc, long nc,
+                        long nr_tile, float *dst) {
+    long full = nc / nr_tile * nr_tile;
+    for (long p = 0; p < kc; p++) {
+        const float *src = b + (p0 + p) * ldb + j0;
+        float *out = dst + p * nr_tile;
+        for (long jr = 0; jr < full; jr += nr_tile) copy_panel_row(out + jr * kc, src + jr, nr_tile);
+        if (full < nc) {
+            float *tail = out + full * kc;
+            for (long j = 0; j < nc - full; j++) tail[j] = src[full + j];
+            for (long j = nc - full; j < nr_tile; j++) tail[j] = 0.0f;
+        }
+    }
+}
+
 // op(B)[p0:p0+kc, j0:j0+nc] -> dst: ceil(nc / NR) panels of (kc, NR).
 void bp_pack_b(const float *b, long ldb, int trans, long p0, long j0, long kc, long nc,
                long nr_tile, float *dst) {
+    if (!trans) {
+        pack_b_rows(b, ldb, p0, j0, kc, nc, nr_tile, dst);
+        return;
+    }
+    // B stored (n, k), panel by panel.
     for (long jr = 0; jr < nc; jr += nr_tile) {
         long nr = nc - jr < nr_tile ? nc - jr : nr_tile;
         float *panel = dst + jr * kc;
-        if (trans && nr == nr_tile && nr_tile % 8 == 0 && use_avx2_transpose()) {
+        if (nr == nr_tile && nr_tile % 8 == 0 && use_avx2_transpose()) {
             // B stored (n, k): 8 rows of B at a time become 8 columns of the panel.
             for (long j = 0; j < nr; j += 8) {
                 transpose_rows_avx2(b + (j0 + jr + j) * ldb + p0, ldb, 8, kc, panel + j, nr_tile);
             }
-        } else if (trans) {
+        } else {
             // B stored (n, k): read each row of B contiguously, scatter with stride NR.
             for (long j = 0; j < nr; j++) {
                 const float *src = b + (j0 + jr + j) * ldb + p0;
@@ -118,18 +151,6 @@ void bp_pack_b(const float *b, long ldb, int trans, long p0, long j0, long kc, l
             }
             for (long j = nr; j < nr_tile; j++) {
                 for (long p = 0; p < kc; p++) panel[p * nr_tile + j] = 0.0f;
-            }
-        } else {
-            // B stored (k, n): NR contiguous values per row p.
-            for (long p = 0; p < kc; p++) {
-                const float *src = b + (p0 + p) * ldb + j0 + jr;
-                float *out = panel + p * nr_tile;
-                if (nr == nr_tile) {
-                    memcpy(out, src, (size_t)nr_tile * sizeof(float));
-                } else {
-                    for (long j = 0; j < nr; j++) out[j] = src[j];
-                    for (long j = nr; j < nr_tile; j++) out[j] = 0.0f;
-                }
             }
         }
     }

@@ -25,6 +25,7 @@ static void ukernel_portable(long kc, const float *restrict ap, const float *res
 
 static const bp_ukernel_info info = {
     ukernel_portable, PORTABLE_MR, PORTABLE_NR, .a_panel_l1 = 0.125, .b_block_l2 = 0.5, .a_block_l2 = 0.125,
+    .b_panel_l1 = 0.5,
 };
 
 const bp_ukernel_info *bp_ukernel_portable(void) { return &info; }

@@ -50,14 +50,20 @@ import Darwin
             c = CKernelTests.random(m * ldc, &rng)
         }
 
-        /// C after the GEMM on `backend`, or via bp_sgemm_with when `level` is given.
+        /// C after the GEMM on `backend`, or via bp_sgemm_with when `level` is given (via
+        /// bp_sgemm_blocked_with when `blocks` is given too).
         func run(_ backend: Backend, level: Int32? = nil, threads: Int32 = 1,
-                 path: bp_gemm_path_t = BP_GEMM_AUTO) -> [Float] {
+                 path: bp_gemm_path_t = BP_GEMM_AUTO, blocks: bp_gemm_blocks? = nil) -> [Float] {
             var out = c
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     out.withUnsafeMutableBufferPointer { pc in
-                        if let level {
+                        if let level, var blocks {
+                            var context = bp_context(simd_level: level, threads: threads)
+                            bp_sgemm_blocked_with(&context, &blocks, transA ? 1 : 0, transB ? 1 : 0,
+                                                  m, n, k, alpha, pa.baseAddress!, lda, pb.baseAddress!,
+                                                  ldb, beta, pc.baseAddress!, ldc)
+                        } else if let level {
                             var context = bp_context(simd_level: level, threads: threads)
                             bp_sgemm_with(&context, Int32(path.rawValue), transA ? 1 : 0,
                                           transB ? 1 : 0, m, n, k, alpha, pa.baseAddress!, lda,
@@ -202,6 +208,32 @@ import Darwin
                     let narrowTwo = g.run(Self.backend, level: level, threads: 2, path: BP_GEMM_NARROW)
                     #expect(narrowOne == narrowTwo, "narrow level \(level) (\(m),\(n),\(k))")
                     #expect(one == two && one == three, "level \(level) \(transA)\(transB) (\(m),\(n),\(k))")
+                }
+            }
+        }
+    }
+
+    /// Both loop orders of the blocked path (the B-block order of large-L2 CPUs, the A-block order
+    /// of smaller ones), whichever this CPU uses, with blocks small enough that every loop runs
+    /// several times and ends on a partial block: equal to the reference, and bit-identical
+    /// between the orders and across 1, 2 and 3 threads.
+    @Test func bothBlockedLoopOrdersMatchTheReferenceAndEachOther() {
+        for (transA, transB) in Self.transposes {
+            for (m, n, k) in [(61, 75, 70), (13, 131, 33), (100, 40, 1)] {
+                let g = GemmCase(transA, transB, m, n, k, alpha: 0.9, beta: 0.1)
+                let want = g.run(Self.reference)
+                for level in Self.levels {
+                    var results: [[Float]] = []
+                    for order: Int32 in [0, 1] {
+                        let blocks = bp_gemm_blocks(mr: 0, nr: 0, mc: 20, kc: 16, nc: 40, b_panel_in_l1: order)
+                        for threads: Int32 in [1, 2, 3] {
+                            let got = g.run(Self.backend, level: level, threads: threads, blocks: blocks)
+                            let check = g.check(got, against: want)
+                            #expect(check.ok, "order \(order) level \(level) threads \(threads) \(transA)\(transB) (\(m),\(n),\(k)) err \(check.worst)")
+                            results.append(got)
+                        }
+                    }
+                    #expect(results.allSatisfy { $0 == results[0] }, "level \(level) \(transA)\(transB) (\(m),\(n),\(k))")
                 }
             }
         }

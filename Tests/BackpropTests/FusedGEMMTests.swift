@@ -20,23 +20,26 @@ import Testing
 
     static func blocks(_ level: bp_simd_level_t, l1: Int, l2: Int) -> [Int] {
         let b = bp_gemm_blocks_for_caches(Int32(level.rawValue), bp_cache_sizes(l1d: l1, l2: l2, l3: 32 << 20))
-        return [b.mr, b.nr, b.mc, b.kc, b.nc]
+        return [b.mr, b.nr, b.mc, b.kc, b.nc, Int(b.b_panel_in_l1)]
     }
 
     @Test func blockSizesFollowTheReportedCaches() {
-        // Zen 3 (32 KB L1, 512 KB L2): BLIS's Haswell/Zen AVX2 blocking.
-        #expect(Self.blocks(BP_SIMD_AVX2, l1: 32 << 10, l2: 512 << 10) == [6, 16, 192, 256, 256])
-        // Zen 4 (32 KB L1, 1 MB L2): the AVX-512 blocking measured best there; AVX2 doubles MC, NC.
-        #expect(Self.blocks(BP_SIMD_AVX512, l1: 32 << 10, l2: 1 << 20) == [8, 32, 64, 384, 480])
-        #expect(Self.blocks(BP_SIMD_AVX2, l1: 32 << 10, l2: 1 << 20) == [6, 16, 384, 256, 512])
-        // Half the L2 about halves the B block of AVX-512 too (KC stays: L1 is the same).
-        #expect(Self.blocks(BP_SIMD_AVX512, l1: 32 << 10, l2: 512 << 10) == [8, 32, 32, 384, 224])
+        // Zen 4 (32 KB L1, 1 MB L2): the B-block order; the AVX-512 blocking measured best
+        // there, and AVX2's measured against Zen 3's values.
+        #expect(Self.blocks(BP_SIMD_AVX512, l1: 32 << 10, l2: 1 << 20) == [8, 32, 64, 384, 480, 0])
+        #expect(Self.blocks(BP_SIMD_AVX2, l1: 32 << 10, l2: 1 << 20) == [6, 16, 384, 256, 512, 0])
+        // Zen 3 (32 KB L1, 512 KB L2): the B block would be 256 wide, so the A-block order runs,
+        // KC from the B micro-panel's share of L1 and NC from a quarter of the 32 MB L3 (capped).
+        #expect(Self.blocks(BP_SIMD_AVX2, l1: 32 << 10, l2: 512 << 10) == [6, 16, 126, 384, 4096, 1])
+        #expect(Self.blocks(BP_SIMD_AVX512, l1: 32 << 10, l2: 512 << 10) == [8, 32, 64, 192, 4096, 1])
         // A 48 KB L1 (Intel client cores) deepens KC; a 2 MB L2 widens NC.
-        #expect(Self.blocks(BP_SIMD_AVX2, l1: 48 << 10, l2: 2 << 20) == [6, 16, 510, 384, 688])
-        // Unknown caches count as 32 KB and 512 KB; tiny ones are clamped to usable blocks.
+        #expect(Self.blocks(BP_SIMD_AVX2, l1: 48 << 10, l2: 2 << 20) == [6, 16, 510, 384, 688, 0])
+        // Unknown caches count as 32 KB, 512 KB and 32 MB; tiny ones are clamped to usable blocks.
         #expect(Self.blocks(BP_SIMD_AVX2, l1: 0, l2: 0) == Self.blocks(BP_SIMD_AVX2, l1: 32 << 10, l2: 512 << 10))
         let tiny = Self.blocks(BP_SIMD_AVX2, l1: 1024, l2: 4096)
-        #expect(tiny == [6, 16, 6, 64, 16], "\(tiny)")
+        #expect(tiny == [6, 16, 6, 64, 4096, 1], "\(tiny)")
+        let b = bp_gemm_blocks_for_caches(Int32(BP_SIMD_AVX2.rawValue), bp_cache_sizes(l1d: 32 << 10, l2: 512 << 10, l3: 4 << 20))
+        #expect(b.nc == 688, "a 4 MB L3 narrows the B block of the A-block order to 1 MB: \(b.nc)")
     }
 
     @Test func blocksInUseComeFromThisCPUsCaches() {
@@ -49,7 +52,8 @@ import Testing
         for level in Self.levels {
             let used = bp_gemm_blocks_in_use(level)
             let derived = bp_gemm_blocks_for_caches(level, cpu.caches)
-            #expect([used.mr, used.nr, used.mc, used.kc, used.nc] == [derived.mr, derived.nr, derived.mc, derived.kc, derived.nc])
+            #expect([used.mr, used.nr, used.mc, used.kc, used.nc, Int(used.b_panel_in_l1)]
+                == [derived.mr, derived.nr, derived.mc, derived.kc, derived.nc, Int(derived.b_panel_in_l1)])
         }
     }
 
@@ -201,7 +205,8 @@ import Testing
         #expect(text.contains("cpu: AMD EPYC 7B13 (AuthenticAMD family 25 model 17)") == false)
         #expect(text.contains("cpu: AMD EPYC 7B13 (AuthenticAMD family 25 model 1); L1d 32 KiB, L2 512 KiB per core, L3 32 MiB"), "\(text)")
         #expect(text.contains("SIMD path portable"), "\(text)")
-        #expect(text.contains("MC \(blocks.mc), KC \(blocks.kc), NC \(blocks.nc)"), "\(text)")
+        #expect(text.contains("MC \(blocks.mc), KC \(blocks.kc), NC \(blocks.nc), "
+            + (blocks.aBlockOrder ? "A-block order" : "B-block order")), "\(text)")
         #expect(MachineDescription(vendor: "", brand: "", family: nil, model: nil, l1d: 0, l2: 0, l3: 0)
             .summary(simd: .portable).hasPrefix("cpu: unknown CPU (family unknown); L1d unknown"))
     }

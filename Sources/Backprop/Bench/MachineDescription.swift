@@ -27,11 +27,13 @@ public struct MachineDescription: Sendable, Equatable {
             l1d: info.caches.l1d, l2: info.caches.l2, l3: info.caches.l3)
     }
 
-    /// The SGEMM blocking of the `c` backend at `simd` on this machine: the MR x NR register tile
-    /// and the MC, KC, NC cache blocks (floats).
-    public static func gemmBlocks(simd: SIMDLevel) -> (mr: Int, nr: Int, mc: Int, kc: Int, nc: Int) {
+    /// The SGEMM blocking of the `c` backend at `simd` on this machine: the MR x NR register tile,
+    /// the MC, KC, NC cache blocks (floats), and whether the loops keep a micro-panel of B in L1
+    /// beside a block of A in L2 (the A-block order, chosen for smaller L2 caches) rather than a
+    /// micro-panel of A in L1 beside a block of B in L2.
+    public static func gemmBlocks(simd: SIMDLevel) -> (mr: Int, nr: Int, mc: Int, kc: Int, nc: Int, aBlockOrder: Bool) {
         let blocks = bp_gemm_blocks_in_use(simd.rawValue)
-        return (blocks.mr, blocks.nr, blocks.mc, blocks.kc, blocks.nc)
+        return (blocks.mr, blocks.nr, blocks.mc, blocks.kc, blocks.nc, blocks.b_panel_in_l1 != 0)
     }
 
     /// "1024 KiB", "32 MiB", "unknown".
@@ -51,7 +53,7 @@ public struct MachineDescription: Sendable, Equatable {
         return "cpu: \(name) (\(vendorPart)\(numbers)); L1d \(Self.size(l1d)), L2 \(Self.size(l2)) per core, "
             + "L3 \(Self.size(l3)); supports \(SIMDLevel.supported)\n"
             + "c kernels: SIMD path \(simd) (best supported \(SIMDLevel.supported)); SGEMM tile MR x NR "
-            + "\(blocks.mr) x \(blocks.nr), blocks MC \(blocks.mc), KC \(blocks.kc), NC \(blocks.nc) "
-            + "(from the L1d and L2 sizes)"
+            + "\(blocks.mr) x \(blocks.nr), blocks MC \(blocks.mc), KC \(blocks.kc), NC \(blocks.nc), "
+            + (blocks.aBlockOrder ? "A-block order" : "B-block order") + " (from the cache sizes)"
     }
 }

@@ -99,14 +99,12 @@ void bp_pack_a(const float *a, long lda, int trans, long i0, long p0, long mc, l
     }
 }
 
-/// Copies NR floats with a size the compiler knows (inlined vector moves, not a libc call).
-static inline void copy_panel_row(float *dst, const float *src, long nr_tile) {
-    switch (nr_tile) {
-    case 8: memcpy(dst, src, 8 * sizeof(float)); break;
-    case 16: memcpy(dst, src, 16 * sizeof(float)); break;
-    case 32: memcpy(dst, src, 32 * sizeof(float)); break;
-    default: memcpy(dst, src, (size_t)nr_tile * sizeof(float)); break;
-    }
+/// Deals row `src` of the block, `full` floats, to the full panels: NR floats to each, at
+/// out + jr * kc. Inlined with a constant `width` per tile, so each copy is a few vector moves
+/// (a switch of memcpy calls would be merged back into one libc call of variable size).
+__attribute__((always_inline))
+static inline void deal_row(float *out, const float *src, long full, long kc, long width) {
+    for (long jr = 0; jr < full; jr += width) memcpy(out + jr * kc, src + jr, (size_t)width * sizeof(float));
 }
 
 /// B stored (k, n): walks each row of the block once, left to right, dealing NR floats to each
@@ -118,7 +116,12 @@ static void pack_b_rows(const float *b, long ldb, long p0, long j0, long kc, lon
     for (long p = 0; p < kc; p++) {
         const float *src = b + (p0 + p) * ldb + j0;
         float *out = dst + p * nr_tile;
-        for (long jr = 0; jr < full; jr += nr_tile) copy_panel_row(out + jr * kc, src + jr, nr_tile);
+        switch (nr_tile) {
+        case 8: deal_row(out, src, full, kc, 8); break;
+        case 16: deal_row(out, src, full, kc, 16); break;
+        case 32: deal_row(out, src, full, kc, 32); break;
+        default: deal_row(out, src, full, kc, nr_tile); break;
+        }
         if (full < nc) {
             float *tail = out + full * kc;
             for (long j = 0; j < nc - full; j++) tail[j] = src[full + j];

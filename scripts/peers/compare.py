@@ -9,10 +9,17 @@ join on (case, variant, shape, threads); for cases other than gemm/train/infer t
 variant is left out of the key, since only GEMM and the networks name one. Each row
 shows Backprop's best backend (highest throughput) and the ratios Backprop / peer at
 equal thread count: above 1 means Backprop is faster.
+
+A file named ...-rN.json holds round N of interleaved rounds (bench-peers --rounds):
+each cell is then the median over the rounds, and each ratio the median of the
+per-round ratios, so a round in which the shared machine slowed everyone down counts
+once instead of skewing every ratio measured across it.
 """
 
 import argparse
 import json
+import re
+import statistics
 import sys
 
 PEERS = ("numpy", "torch", "jax")
@@ -65,7 +72,11 @@ def load(paths):
                 raise ValueError(f"{path}: not JSON ({error})")
         if not isinstance(data, list):
             raise ValueError(f"{path}: expected a JSON array of records, got {type(data).__name__}")
-        records += [r for r in data if isinstance(r, dict) and metric(r)]
+        match = re.search(r"-r([0-9]+)\.json$", path)
+        for r in data:
+            if isinstance(r, dict) and metric(r):
+                r.setdefault("round", int(match.group(1)) if match else 1)
+                records.append(r)
     return records
 
 
@@ -85,20 +96,34 @@ def cell(value, unit, key):
 
 
 def build_rows(records, all_backends, stat):
-    """{key: {"backprop": [(value, backend)], peer: value, "unit": unit}}."""
-    rows = {}
+    """{key: {"unit": unit, "backprop": [(value, backend, {round: value})], peer: value,
+    "ratios": {(backend, peer): median of the per-round ratios}}}; values are medians over rounds."""
+    by_key = {}
     for rec in records:
         value, unit = metric(rec, stat)
-        row = rows.setdefault(row_key(rec), {"unit": unit, "backprop": []})
+        entry = by_key.setdefault(row_key(rec), {"unit": unit, "runs": {}})
         backend = str(rec.get("backend", "?"))
-        if backend in PEERS:
-            row[backend] = value
-        else:
-            row["backprop"].append((value, backend))
-    for row in rows.values():
+        entry["runs"].setdefault(backend, {})[rec.get("round", 1)] = value
+    rows = {}
+    for key, entry in by_key.items():
+        runs = entry["runs"]
+        row = {"unit": entry["unit"], "backprop": [], "ratios": {}}
+        for backend, per_round in runs.items():
+            value = statistics.median(per_round.values())
+            if backend in PEERS:
+                row[backend] = value
+            else:
+                row["backprop"].append((value, backend))
         row["backprop"].sort(reverse=True)
         if not all_backends:
             row["backprop"] = row["backprop"][:1]
+        for _, backend in row["backprop"]:
+            for peer in PEERS:
+                pairs = [runs[backend][r] / runs[peer][r] for r in runs[backend]
+                         if r in runs.get(peer, {}) and runs[peer][r] > 0]
+                if pairs:
+                    row["ratios"][(backend, peer)] = statistics.median(pairs)
+        rows[key] = row
     return rows
 
 
@@ -115,7 +140,8 @@ def format_table(rows, peers):
             cells = [case, variant, shape, str(threads), unit,
                      f"{cell(value, unit, key)} {backend}" if value is not None else "-"]
             cells += [cell(row[p], unit, key) if p in row else "-" for p in peers]
-            cells += [f"{value / row[p]:.2f}" if value is not None and row.get(p) else "-" for p in peers]
+            cells += [f"{row['ratios'][(backend, p)]:.2f}" if (backend, p) in row["ratios"] else "-"
+                      for p in peers]
             lines.append(cells)
     widths = [max(len(str(c)) for c in column) for column in zip(header, *lines)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
@@ -145,6 +171,10 @@ def main():
         return 1
     peers = [p for p in PEERS if any(r.get("backend") == p for r in records)]
     print(format_table(build_rows(records, args.all_backends, args.stat), peers))
+    rounds = len({r["round"] for r in records})
+    if rounds > 1:
+        print(f"  {rounds} interleaved rounds: each figure is the median over the rounds, each ratio "
+              "the median of the per-round ratios")
     if args.stat == "best":
         print("  throughput at each row's fastest sample (--stat best), not the median")
     libraries = sorted({r["library"] for r in records if r.get("library")})

@@ -12,8 +12,8 @@
 // Why the switch: in the B-block order every block of A is packed again for each NC columns
 // of C, and each A micro-panel meets only NC / NR micro-panels of B before it is replaced.
 // Measured on AMD EPYC Zen 3 (512 KB L2, AVX2, 1 thread), where the B-block order gets
-// NC = 256: the A-block order with KC 384, MC 126 ran n = 512..2048 at 87-92 GFLOP/s against
-// 80-85 (7-10% faster), and the MLP's shapes (m = 128, one A block) within 1%. On Zen 4
+// NC = 256: the A-block order with KC 384, MC 126 ran n = 512..2048 at 84-93 GFLOP/s against
+// 80-89 (4-10% faster), and the MLP's shapes (m = 128, one A block) within 2%. On Zen 4
 // (1 MB L2) the B-block order's NC of 480-512 was measured best, so it is kept there.
 #include <pthread.h>
 

@@ -52,13 +52,13 @@ bp_gemm_blocks bp_gemm_blocks_for_caches(int level, bp_cache_sizes caches) {
     bp_gemm_blocks blocks = {.mr = info->mr, .nr = info->nr};
     blocks.kc = depth_for(info->a_panel_l1, l1, info->mr);
     blocks.nc = round_to(info->b_block_l2 * l2 / (4.0 * (double)blocks.kc), info->nr);
+    if (blocks.nc < MIN_B_BLOCK_WIDTH) {  // the A-block order
+        blocks.b_panel_in_l1 = 1;
+        blocks.kc = depth_for(info->b_panel_l1, l1, info->nr);
+        double nc = l3 / 4.0 / (4.0 * (double)blocks.kc);
+        blocks.nc = round_to(nc < MAX_B_BLOCK_WIDTH ? nc : MAX_B_BLOCK_WIDTH, info->nr);
+    }
     blocks.mc = round_to(info->a_block_l2 * l2 / (4.0 * (double)blocks.kc), info->mr);
-    if (blocks.nc >= MIN_B_BLOCK_WIDTH) return blocks;
-    blocks.b_panel_in_l1 = 1;
-    blocks.kc = depth_for(info->b_panel_l1, l1, info->nr);
-    blocks.mc = round_to(info->a_block_l2 * l2 / (4.0 * (double)blocks.kc), info->mr);
-    double nc = l3 / 4.0 / (4.0 * (double)blocks.kc);
-    blocks.nc = round_to(nc < MAX_B_BLOCK_WIDTH ? nc : MAX_B_BLOCK_WIDTH, info->nr);
     return blocks;
 }
 

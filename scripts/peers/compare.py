@@ -96,7 +96,7 @@ def cell(value, unit, key):
 
 
 def build_rows(records, all_backends, stat):
-    """{key: {"unit": unit, "backprop": [(value, backend, {round: value})], peer: value,
+    """{key: {"unit": unit, "backprop": [(value, backend)], peer: value,
     "ratios": {(backend, peer): median of the per-round ratios}}}; values are medians over rounds."""
     by_key = {}
     for rec in records:

@@ -29,6 +29,29 @@ static void BP_FN(gemm_epilogue_tile)(const bp_gemm_epilogue *epi, float *c, lon
         }
         return;
     }
+    int relu_or_none = epi->mask_y != NULL ? epi->activation == BP_RELU
+                                           : (epi->activation == BP_RELU || epi->activation < 0);
+    if (width % VW == 0 && relu_or_none) {
+        // Whole vectors (every full tile of the microkernel) with ReLU or no activation: the
+        // bias and the activation (or the mask) in registers, one pass over each row. The same
+        // add and max (or select) as the ranges below, so the result is bit-identical.
+        V zero = VSET1(0.0f);
+        for (long i = i0; i < i1; i++) {
+            float *row = c + i * ldc + j0;
+            const float *y = epi->mask_y != NULL ? epi->mask_y + i * epi->ldy + j0 : NULL;
+            for (long j = 0; j < width; j += VW) {
+                V v = VLOAD(row + j);
+                if (epi->bias != NULL) v = VADD(v, VLOAD(epi->bias + j0 + j));
+                if (y != NULL) {
+                    v = VSELECT_GT(VLOAD(y + j), zero, v, zero);
+                } else if (epi->activation == BP_RELU) {
+                    v = VMAX(zero, v);
+                }
+                VSTORE(row + j, v);
+            }
+        }
+        return;
+    }
     for (long i = i0; i < i1; i++) {
         float *row = c + i * ldc + j0;
         if (epi->bias != NULL) {

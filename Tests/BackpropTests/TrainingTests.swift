@@ -42,6 +42,29 @@ import Testing
         #expect(first.map { $0.map(\.bitPattern) } == second.map { $0.map(\.bitPattern) })
     }
 
+    /// `trainStep` reads a batch whose features already have the network's input shape in place
+    /// (no copy): the steps equal, bit for bit, steps on the same batch seen as [2, 3] samples
+    /// (which must be copied into that shape), and the batch is left as it was.
+    @Test(arguments: TestBackends.available)
+    func trainStepReadsAnInOrderBatchInPlaceAndLeavesItUnchanged(name: String) throws {
+        let backend = try TestBackends.make(name)
+        var rng = SeededGenerator(seed: 9)
+        let x = Tensor(rows: 40, cols: 6)
+        for i in 0..<x.count { x.data[i] = Float(2 * rng.nextUnit() - 1) }
+        let flat = try Dataset(features: x, labels: (0..<40).map { Int32($0 % 3) }, classCount: 3)
+        let shaped = try flat.withSampleShape([2, 3])
+        let before = x.scalars
+        func run(_ data: Dataset) throws -> [[UInt32]] {
+            let model = Sequential(seed: 4) { Flatten(); Dense(6, 8); ReLU(); Dense(8, 3) }
+            let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.5),
+                                  backend: backend, seed: 2)
+            for _ in 0..<3 { try trainer.trainStep(data) }
+            return model.namedParameters.map { $0.parameter.value.scalars.map(\.bitPattern) }
+        }
+        #expect(try run(flat) == run(shaped))
+        #expect(x.scalars.map(\.bitPattern) == before.map(\.bitPattern), "trainStep wrote into the batch")
+    }
+
     @Test func mismatchedDataIsAClearError() throws {
         let model = Sequential { Dense(3, 2) }
         let data = try Dataset(features: Tensor(rows: 2, cols: 4), labels: [0, 1])

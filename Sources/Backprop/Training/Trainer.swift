@@ -197,7 +197,9 @@ public final class Trainer {
     /// number of correct predictions (0 for data without an accuracy).
     /// With several ranks, `indices` is the global batch: this rank computes its shard, and the
     /// gradients, loss and count are summed across ranks before the update.
-    private func step(_ data: Dataset, indices: ArraySlice<Int>, epoch: Int, batch: Int) throws -> (Double, Int) {
+    /// `countingCorrect: false` skips the argmax when the caller wants only the loss.
+    private func step(_ data: Dataset, indices: ArraySlice<Int>, epoch: Int, batch: Int,
+                      countingCorrect: Bool = true) throws -> (Double, Int) {
         let local = exchange?.shard(of: indices) ?? indices
         var value = 0.0, correct = 0
         for (_, parameter) in parameters { parameter.discardGrad() }
@@ -208,7 +210,7 @@ public final class Trainer {
             outputGrad = grad
             value = computeLoss(output, data: data, grad: grad)
             if exchange == nil, !value.isFinite { throw BackpropError.diverged(epoch: epoch + 1, batch: batch + 1, loss: value) }
-            correct = countCorrect(output, data: data)
+            if countingCorrect { correct = countCorrect(output, data: data) }
             if let share = exchange?.globalShare(of: loss, localRows: local.count, globalRows: indices.count) {
                 backend.scale(grad.data, by: Float(share), count: grad.count)
                 value *= share
@@ -239,7 +241,7 @@ public final class Trainer {
         batchSampleShape = batch.sampleShape
         if identityOrder.count < batch.count { identityOrder = Array(0..<batch.count) }
         return try step(batch, indices: identityOrder[0..<batch.count], epoch: state.epochsCompleted,
-                        batch: state.batchesCompleted).0
+                        batch: state.batchesCompleted, countingCorrect: false).0
     }
 
     /// ``Sequential/evaluate(_:loss:backend:batchSize:)`` of the trainer's model with its loss
@@ -249,14 +251,22 @@ public final class Trainer {
         try model.evaluate(data, loss: loss, backend: backend, batchSize: batchSize)
     }
 
-    /// Copies the selected rows (and their targets) into the reused batch buffers.
+    /// Copies the selected rows (and their targets) into the reused batch buffers; a whole batch
+    /// in order is not copied.
     // features: (samples, in) -> x: [indices.count] + sample shape
     private func gather(_ data: Dataset, _ indices: ArraySlice<Int>) -> Tensor {
         let width = data.featureCount
-        let x = Tensor.reuse(batchFeatures, batch: indices.count, sample: batchSampleShape)
-        batchFeatures = x
-        for (row, index) in indices.enumerated() {
-            (x.data + row * width).update(from: data.features.data + index * width, count: width)
+        // A whole batch in order (``trainStep(_:)``) whose features already have the shape the
+        // network takes is read in place, as `predict` does: layers never write their input.
+        let inPlace = indices.count == data.count && data.features.rank == batchSampleShape.count + 1
+            && data.features.shape.dropFirst().elementsEqual(batchSampleShape)
+            && indices.elementsEqual(0..<data.count)
+        let x = inPlace ? data.features : Tensor.reuse(batchFeatures, batch: indices.count, sample: batchSampleShape)
+        if !inPlace {
+            batchFeatures = x
+            for (row, index) in indices.enumerated() {
+                (x.data + row * width).update(from: data.features.data + index * width, count: width)
+            }
         }
         switch data.targets {
         case .labels(let labels, _):

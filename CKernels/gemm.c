@@ -42,7 +42,20 @@ typedef struct {
     long parts_m, parts_n;  // thread grid over C
     int level;
     const bp_gemm_epilogue *epi;  // applied to each tile after its last KC block (or NULL)
+    float *col_sums;      // (n) or NULL: the column sums of B, taken while B is packed
+    int sums_accumulate;  // add to col_sums (else overwrite)
 } gemm_job;
+
+/// sums[j] (+)= B[0, j] + B[1, j] + ... + B[k - 1, j] for j in [j0, j1), rows in order (the
+/// order of bp_sum_columns, so the bits are the same). B: (k, n), row stride ldb.
+static void sum_b_rows(const float *b, long ldb, long k, long j0, long j1, float *sums, int accumulate) {
+    if (!accumulate) {
+        for (long j = j0; j < j1; j++) sums[j] = 0.0f;
+    }
+    for (long p = 0; p < k; p++) {
+        for (long j = j0; j < j1; j++) sums[j] += b[p * ldb + j];
+    }
+}
 
 static long min_long(long x, long y) { return x < y ? x : y; }
 
@@ -74,6 +87,9 @@ static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) 
     long nc_max = min_long(cfg->nc, ((j1 - j0 + nr_t - 1) / nr_t) * nr_t);
     float *ap = bp_thread_scratch(0, (size_t)(mc_max * kc_max));
     float *bp = bp_thread_scratch(1, (size_t)(nc_max * kc_max));
+    // Every task of the first row of the grid sums its own columns of B (tasks below it pack
+    // the same columns again, without summing).
+    float *sums = job->col_sums != NULL && i0 == 0 ? job->col_sums : NULL;
     if (ap == NULL || bp == NULL) {
         // Out of memory for the packing buffers: still compute the right answer, slowly.
         bp_sgemm_small(job->trans_a, job->trans_b, i1 - i0, j1 - j0, job->k, job->alpha,
@@ -81,14 +97,18 @@ static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) 
                        job->trans_b ? job->b + j0 * job->ldb : job->b + j0, job->ldb,
                        job->beta, job->c + i0 * job->ldc + j0, job->ldc);
         bp_gemm_epilogue_apply(job->level, job->epi, job->c, job->ldc, i0, i1, j0, j1);
+        if (sums != NULL) sum_b_rows(job->b, job->ldb, job->k, j0, j1, sums, job->sums_accumulate);
         return;
+    }
+    if (sums != NULL && !job->sums_accumulate) {
+        for (long j = j0; j < j1; j++) sums[j] = 0.0f;
     }
     for (long jc = j0; jc < j1; jc += cfg->nc) {
         long nc = min_long(cfg->nc, j1 - jc);
         for (long pc = 0; pc < job->k; pc += kc_max) {
             long kc = min_long(kc_max, job->k - pc);
             float beta = pc == 0 ? job->beta : 1.0f;
-            bp_pack_b(job->b, job->ldb, job->trans_b, pc, jc, kc, nc, nr_t, bp);
+            bp_pack_b(job->b, job->ldb, job->trans_b, pc, jc, kc, nc, nr_t, bp, sums != NULL ? sums + jc : NULL);
             for (long ic = i0; ic < i1; ic += cfg->mc) {
                 long mc = min_long(cfg->mc, i1 - ic);
                 bp_pack_a(job->a, job->lda, job->trans_a, ic, pc, mc, kc, mr_t, ap);
@@ -162,41 +182,45 @@ static void scale_c(long m, long n, float beta, float *c, long ldc) {
     }
 }
 
-/// Every path of bp_sgemm_with, with an optional fused write-back `epi` and, for
-/// bp_sgemm_blocked_with, blocks other than the CPU's (`custom`, else NULL).
-static void sgemm_run(const bp_context *ctx, int path, int trans_a, int trans_b,
-                      long m, long n, long k, float alpha, const float *a, long lda,
-                      const float *b, long ldb, float beta, float *c, long ldc,
-                      const bp_gemm_epilogue *epi, const bp_gemm_config *custom) {
-    if (m <= 0 || n <= 0) return;
+/// Every path of bp_sgemm_with, with an optional fused write-back `epi`, for
+/// bp_sgemm_blocked_with blocks other than the CPU's (`custom`, else NULL), and for
+/// bp_sgemm_column_sums the column sums of B (`col_sums`, else NULL; B not transposed).
+/// Returns whether the sums were taken (on the blocked grid path, while packing B); the
+/// caller takes them otherwise.
+static int sgemm_run(const bp_context *ctx, int path, int trans_a, int trans_b,
+                     long m, long n, long k, float alpha, const float *a, long lda,
+                     const float *b, long ldb, float beta, float *c, long ldc,
+                     const bp_gemm_epilogue *epi, const bp_gemm_config *custom,
+                     float *col_sums, int sums_accumulate) {
+    if (m <= 0 || n <= 0) return 0;
     int level = bp_context_simd_level(ctx);
     if (k <= 0 || alpha == 0.0f) {
         scale_c(m, n, beta, c, ldc);
         bp_gemm_epilogue_apply(level, epi, c, ldc, 0, m, 0, n);
-        return;
+        return 0;
     }
     double mnk = (double)m * (double)n * (double)k;
     int threads = bp_context_threads(ctx);
     if (path == BP_GEMM_AUTO && m <= BP_GEMM_SKINNY_M && n > bp_gemm_narrow_width(level) &&
         bp_sgemm_skinny(level, threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epi)) {
-        return;
+        return 0;
     }
     if (path == BP_GEMM_AUTO && mnk <= BP_GEMM_SMALL_MNK &&
         bp_sgemm_small_simd(level, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
         bp_gemm_epilogue_apply(level, epi, c, ldc, 0, m, 0, n);
-        return;
+        return 0;
     }
     if (path == BP_GEMM_DIRECT || (path == BP_GEMM_AUTO && mnk <= BP_GEMM_SMALL_MNK)) {
         bp_sgemm_small(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         bp_gemm_epilogue_apply(level, epi, c, ldc, 0, m, 0, n);
-        return;
+        return 0;
     }
     long useful = (long)(2.0 * mnk / BP_GEMM_FLOPS_PER_THREAD);
     if (path == BP_GEMM_AUTO && useful < threads) threads = useful < 1 ? 1 : (int)useful;
     if (path == BP_GEMM_AUTO || path == BP_GEMM_NARROW) {
         if (bp_sgemm_narrow(level, threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
                             beta, c, ldc, epi)) {
-            return;
+            return 0;
         }
     }
     gemm_job job = {
@@ -205,6 +229,7 @@ static void sgemm_run(const bp_context *ctx, int path, int trans_a, int trans_b,
         .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
         .a = a, .b = b, .c = c, .lda = lda, .ldb = ldb, .ldc = ldc,
         .level = level, .epi = epi,
+        .col_sums = trans_b ? NULL : col_sums, .sums_accumulate = sums_accumulate,
     };
     // Balanced KC blocks (784 -> 2 x 392 rather than 384 + 384 + 16), from k alone.
     long blocks = (k + job.cfg->kc - 1) / job.cfg->kc;
@@ -216,16 +241,17 @@ static void sgemm_run(const bp_context *ctx, int path, int trans_a, int trans_b,
     if (path == BP_GEMM_SHARED_B &&
         bp_sgemm_shared_b(job.cfg, level, threads, job.kc_step, job.trans_a, job.trans_b, m, n, k,
                           alpha, a, lda, b, ldb, beta, c, ldc, epi)) {
-        return;
+        return 0;
     }
     choose_grid(&job, threads);
     bp_parallel_for(job.parts_m * job.parts_n, threads, gemm_task, &job);
+    return job.col_sums != NULL;
 }
 
 void bp_sgemm_with(const bp_context *ctx, int path, int trans_a, int trans_b,
                    long m, long n, long k, float alpha, const float *a, long lda,
                    const float *b, long ldb, float beta, float *c, long ldc) {
-    sgemm_run(ctx, path, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, NULL);
+    sgemm_run(ctx, path, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, NULL, NULL, 0);
 }
 
 static long round_up(long x, long step) { return x < step ? step : (x + step - 1) / step * step; }
@@ -240,7 +266,7 @@ void bp_sgemm_blocked_with(const bp_context *ctx, const bp_gemm_blocks *blocks, 
     cfg.kc = blocks->kc < 1 ? 1 : blocks->kc;
     cfg.b_panel_in_l1 = blocks->b_panel_in_l1 != 0;
     sgemm_run(ctx, BP_GEMM_BLOCKED, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-              NULL, &cfg);
+              NULL, &cfg, NULL, 0);
 }
 
 void bp_sgemm_bias_activation(const bp_context *ctx, int path, int trans_a, int trans_b,
@@ -250,7 +276,7 @@ void bp_sgemm_bias_activation(const bp_context *ctx, int path, int trans_a, int 
     bp_gemm_epilogue epi = {.bias = bias, .activation = activation};
     int fused = bias != NULL || activation >= 0;
     sgemm_run(ctx, path, trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc,
-              fused ? &epi : NULL, NULL);
+              fused ? &epi : NULL, NULL, NULL, 0);
 }
 
 void bp_sgemm_activation_backward(const bp_context *ctx, int path, int trans_a, int trans_b,
@@ -258,7 +284,17 @@ void bp_sgemm_activation_backward(const bp_context *ctx, int path, int trans_a, 
                                   const float *b, long ldb, int activation, const float *y,
                                   long ldy, float *c, long ldc) {
     bp_gemm_epilogue epi = {.activation = activation, .mask_y = y, .ldy = ldy};
-    sgemm_run(ctx, path, trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, &epi, NULL);
+    sgemm_run(ctx, path, trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, &epi, NULL, NULL, 0);
+}
+
+void bp_sgemm_column_sums(const bp_context *ctx, int path, int trans_a, long m, long n, long k,
+                          const float *a, long lda, const float *b, long ldb, float beta,
+                          float *c, long ldc, float *sums, int accumulate) {
+    if (n <= 0) return;
+    if (!sgemm_run(ctx, path, trans_a, 0, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc, NULL, NULL,
+                   sums, accumulate)) {
+        sum_b_rows(b, ldb, k < 0 ? 0 : k, 0, n, sums, accumulate);
+    }
 }
 
 void bp_sgemm(const bp_context *ctx, int trans_a, int trans_b, long m, long n, long k, float alpha,

@@ -64,9 +64,11 @@ void bp_gemm_epilogue_apply(int level, const bp_gemm_epilogue *epi, float *c, lo
 /// Packs op(A)[i0:i0+mc, p0:p0+kc] into micro-panels of `mr_tile` rows (see bp_ukernel_fn).
 void bp_pack_a(const float *a, long lda, int trans, long i0, long p0, long mc, long kc,
                long mr_tile, float *dst);
-/// Packs op(B)[p0:p0+kc, j0:j0+nc] into micro-panels of `nr_tile` columns.
+/// Packs op(B)[p0:p0+kc, j0:j0+nc] into micro-panels of `nr_tile` columns. With `col_sums`
+/// (B not transposed; else NULL), also col_sums[j] += B[p0 + p, j0 + j] for p = 0, 1, ... in
+/// order, read from each row while it is packed.
 void bp_pack_b(const float *b, long ldb, int trans, long p0, long j0, long kc, long nc,
-               long nr_tile, float *dst);
+               long nr_tile, float *dst, float *col_sums);
 
 /// Edge-tile write-back shared by the SIMD microkernels: tile (mr, nr) with row stride ldt.
 static inline void bp_gemm_store_edge(const float *tile, long ldt, float *c, long ldc,

@@ -111,7 +111,7 @@ static inline void deal_row(float *out, const float *src, long full, long kc, lo
 /// full panel, so the reads stream through memory instead of striding down columns (one new
 /// cache line and often a new page per 64-byte copy). The last, partial panel is zero-padded.
 static void pack_b_rows(const float *b, long ldb, long p0, long j0, long kc, long nc,
-                        long nr_tile, float *dst) {
+                        long nr_tile, float *dst, float *col_sums) {
     long full = nc / nr_tile * nr_tile;
     for (long p = 0; p < kc; p++) {
         const float *src = b + (p0 + p) * ldb + j0;
@@ -127,14 +127,19 @@ static void pack_b_rows(const float *b, long ldb, long p0, long j0, long kc, lon
             for (long j = 0; j < nc - full; j++) tail[j] = src[full + j];
             for (long j = nc - full; j < nr_tile; j++) tail[j] = 0.0f;
         }
+        // The row is in L1 now: add it to the running column sums (rows in order, as
+        // bp_sum_columns adds them).
+        if (col_sums != NULL) {
+            for (long j = 0; j < nc; j++) col_sums[j] += src[j];
+        }
     }
 }
 
 // op(B)[p0:p0+kc, j0:j0+nc] -> dst: ceil(nc / NR) panels of (kc, NR).
 void bp_pack_b(const float *b, long ldb, int trans, long p0, long j0, long kc, long nc,
-               long nr_tile, float *dst) {
+               long nr_tile, float *dst, float *col_sums) {
     if (!trans) {
-        pack_b_rows(b, ldb, p0, j0, kc, nc, nr_tile, dst);
+        pack_b_rows(b, ldb, p0, j0, kc, nc, nr_tile, dst, col_sums);
         return;
     }
     // B stored (n, k), panel by panel.

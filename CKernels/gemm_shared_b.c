@@ -36,7 +36,7 @@ static void pack_b_task(void *ctx, long j) {
     for (long pc = 0, q = 0; pc < job->k; pc += job->kc_step, q++) {
         long kc = min_long(job->kc_step, job->k - pc);
         float *block = job->bp + q * job->kc_step * job->n_pad;
-        bp_pack_b(job->b, job->ldb, job->trans_b, pc, j0, kc, nr, nr_t, block + j0 * kc);
+        bp_pack_b(job->b, job->ldb, job->trans_b, pc, j0, kc, nr, nr_t, block + j0 * kc, NULL);
     }
 }
 

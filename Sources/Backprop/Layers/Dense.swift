@@ -91,7 +91,7 @@ open class Dense: Layer {
     func backward(_ dz: Tensor, maskingWith activation: ActivationLayer,
                   backend: any FusedGEMMBackend) -> Tensor {
         guard let x = input else { preconditionFailure("\(summary): backward before forward") }
-        accumulateParameterGradients(dz, input: x, backend: backend)
+        accumulateParameterGradients(dz, input: x, fused: backend)
         let dx = Tensor.reuse(inputGrad, shape: x.shape)
         inputGrad = dx
         backend.gemmActivationBackward(transA: false, transB: true, m: x.rows, n: inputs, k: outputs,
@@ -116,10 +116,37 @@ open class Dense: Layer {
         }
     }
 
+    /// The same gradients in one call: db is summed from dz while dz is packed for dW's GEMM.
+    // dz: (batch, outputs), x: (batch, inputs) -> dW (+)= xᵀ·dz, db (+)= Σ_rows dz
+    private func accumulateParameterGradients(_ dz: Tensor, input x: Tensor, fused backend: any FusedGEMMBackend) {
+        precondition(dz.rows == x.rows && dz.cols == outputs, "\(summary): gradient shape mismatch")
+        weight.writeGradient { weightGrad, accumulateWeight in
+            bias.writeGradient { biasGrad, accumulateBias in
+                backend.gemmSummingColumns(transA: true, m: inputs, n: outputs, k: x.rows,
+                                           a: x.data, lda: inputs, b: dz.data, beta: accumulateWeight ? 1 : 0,
+                                           c: weightGrad.data, ldc: outputs,
+                                           sums: biasGrad.data, accumulate: accumulateBias)
+            }
+        }
+    }
+
+    /// `backward` with the parameter gradients from one fused call (same result): what
+    /// ``Sequential`` runs for a `Dense` (not a subclass) on a ``FusedGEMMBackend``.
+    func backward(_ dz: Tensor, fused backend: any FusedGEMMBackend, needsInputGradient: Bool) -> Tensor {
+        guard let x = input else { preconditionFailure("\(summary): backward before forward") }
+        accumulateParameterGradients(dz, input: x, fused: backend)
+        return inputGradient(dz, input: x, backend: backend, needed: needsInputGradient)
+    }
+
     // dz: (batch, outputs) -> dW: (inputs, outputs), db: (1, outputs), dx: (batch, inputs)
     open func backward(_ dz: Tensor, backend: any Backend, needsInputGradient: Bool) -> Tensor {
         guard let x = input else { preconditionFailure("\(summary): backward before forward") }
         accumulateParameterGradients(dz, input: x, backend: backend)
+        return inputGradient(dz, input: x, backend: backend, needed: needsInputGradient)
+    }
+
+    // dz: (batch, outputs) -> dx = dz·Wᵀ: (batch, inputs), computed only when `needed`
+    private func inputGradient(_ dz: Tensor, input x: Tensor, backend: any Backend, needed needsInputGradient: Bool) -> Tensor {
         let batch = x.rows
         let dx = Tensor.reuse(inputGrad, shape: x.shape)
         inputGrad = dx

@@ -42,6 +42,7 @@ public final class Sequential: Layer {
                   Self.fusable(dense, activation) else { return nil }
             return (dense, activation)
         }
+        plainDense = layers.map { layer in type(of: layer) == Dense.self ? layer as? Dense : nil }
         maskablePairs = layers.indices.map { index in
             guard index >= 1, let dense = layers[index] as? Dense,
                   let activation = layers[index - 1] as? ActivationLayer,
@@ -64,6 +65,9 @@ public final class Sequential: Layer {
     private let fusablePairs: [(dense: Dense, activation: ActivationLayer)?]
     /// maskablePairs[i]: layer i and i - 1 when they are a Dense and an activation layer.
     private let maskablePairs: [(dense: Dense, activation: ActivationLayer)?]
+    /// plainDense[i]: layer i when it is a `Dense` (not a subclass), whose backward then takes
+    /// its weight and bias gradients in one fused call.
+    private let plainDense: [Dense?]
     /// The last backend seen and its fused interface (nil if it has none): a protocol
     /// conformance lookup costs about as much as a tiny network's whole step.
     private weak var lastBackend: AnyObject?
@@ -200,7 +204,9 @@ public final class Sequential: Layer {
     ///
     /// On a ``FusedGEMMBackend`` an activation layer followed by a ``Dense`` layer runs as one
     /// step: the dense input gradient's GEMM applies the activation's derivative in its
-    /// write-back, with the same result as the two backward calls.
+    /// write-back, with the same result as the two backward calls; and a ``Dense`` layer's
+    /// weight and bias gradients come from one call that sums the bias gradient while it packs
+    /// the output gradient for the weight gradient's GEMM.
     public func backward(_ outputGrad: Tensor, backend: any Backend) {
         _ = backward(outputGrad, backend: backend, needsInputGradient: false)
     }
@@ -216,6 +222,9 @@ public final class Sequential: Layer {
                dense.sawInput(activation.lastOutput) {
                 grad = dense.backward(grad, maskingWith: activation, backend: fused)
                 index -= 2
+            } else if let fused, let dense = plainDense[index] {
+                grad = dense.backward(grad, fused: fused, needsInputGradient: index > 0 || needsInputGradient)
+                index -= 1
             } else {
                 grad = layers[index].backward(grad, backend: backend, needsInputGradient: index > 0 || needsInputGradient)
                 index -= 1

@@ -27,12 +27,18 @@ final class CountingBackend: Backend {
 /// Registration, lookup and the conformance kit, used from outside the module.
 @Suite("External backend registration")
 struct ExternalBackendTests {
-    /// Registers `name` once per process (tests may run in any order).
+    /// Serializes `registerOnce`: tests run in parallel, and two of them checking `contains`
+    /// before either registered would both register (the second one failing).
+    private static let registering = Mutex(())
+
+    /// Registers `name` once per process (tests may run in any order, at the same time).
     static func registerOnce(_ name: String) throws {
-        if BackendRegistry.contains(name) { return }
-        try BackendRegistry.register(.init(name: name, summary: "a test backend from another module") { _, _ in
-            CountingBackend(name: name)
-        })
+        try registering.withLock { _ in
+            if BackendRegistry.contains(name) { return }
+            try BackendRegistry.register(.init(name: name, summary: "a test backend from another module") { _, _ in
+                CountingBackend(name: name)
+            })
+        }
     }
 
     @Test func aRegisteredBackendIsReachableByName() throws {

@@ -42,20 +42,9 @@ typedef struct {
     long parts_m, parts_n;  // thread grid over C
     int level;
     const bp_gemm_epilogue *epi;  // applied to each tile after its last KC block (or NULL)
-    float *col_sums;      // (n) or NULL: the column sums of B, taken while B is packed
+    float *col_sums;      // (n) or NULL: the column sums of B (contiguous), taken while B is packed
     int sums_accumulate;  // add to col_sums (else overwrite)
 } gemm_job;
-
-/// sums[j] (+)= B[0, j] + B[1, j] + ... + B[k - 1, j] for j in [j0, j1), rows in order (the
-/// order of bp_sum_columns, so the bits are the same). B: (k, n), row stride ldb.
-static void sum_b_rows(const float *b, long ldb, long k, long j0, long j1, float *sums, int accumulate) {
-    if (!accumulate) {
-        for (long j = j0; j < j1; j++) sums[j] = 0.0f;
-    }
-    for (long p = 0; p < k; p++) {
-        for (long j = j0; j < j1; j++) sums[j] += b[p * ldb + j];
-    }
-}
 
 static long min_long(long x, long y) { return x < y ? x : y; }
 
@@ -97,7 +86,9 @@ static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) 
                        job->trans_b ? job->b + j0 * job->ldb : job->b + j0, job->ldb,
                        job->beta, job->c + i0 * job->ldc + j0, job->ldc);
         bp_gemm_epilogue_apply(job->level, job->epi, job->c, job->ldc, i0, i1, j0, j1);
-        if (sums != NULL) sum_b_rows(job->b, job->ldb, job->k, j0, j1, sums, job->sums_accumulate);
+        if (sums != NULL) {
+            bp_sum_columns_range(job->level, job->b, job->k, job->n, sums, job->sums_accumulate, j0, j1);
+        }
         return;
     }
     if (sums != NULL && !job->sums_accumulate) {
@@ -288,12 +279,12 @@ void bp_sgemm_activation_backward(const bp_context *ctx, int path, int trans_a, 
 }
 
 void bp_sgemm_column_sums(const bp_context *ctx, int path, int trans_a, long m, long n, long k,
-                          const float *a, long lda, const float *b, long ldb, float beta,
-                          float *c, long ldc, float *sums, int accumulate) {
+                          const float *a, long lda, const float *b, float beta, float *c, long ldc,
+                          float *sums, int accumulate) {
     if (n <= 0) return;
-    if (!sgemm_run(ctx, path, trans_a, 0, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc, NULL, NULL,
+    if (!sgemm_run(ctx, path, trans_a, 0, m, n, k, 1.0f, a, lda, b, n, beta, c, ldc, NULL, NULL,
                    sums, accumulate)) {
-        sum_b_rows(b, ldb, k < 0 ? 0 : k, 0, n, sums, accumulate);
+        bp_sum_columns(ctx, b, k < 0 ? 0 : k, n, sums, accumulate);
     }
 }
 

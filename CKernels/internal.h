@@ -22,6 +22,11 @@ int bp_threads_for(const bp_context *ctx, double work);
 /// Returns NULL only if the allocation fails.
 float *bp_thread_scratch(int slot, size_t floats);
 
+/// bp_sum_columns for columns [c0, c1) only, on the calling thread, with the vector code of
+/// `level`: out[c] (+)= x[0, c] + x[1, c] + ... in row order. x: (rows, cols).
+void bp_sum_columns_range(int level, const float *x, long rows, long cols, float *out, int accumulate,
+                          long c0, long c1);
+
 /// Splits `n` items into at most `parts` chunks whose boundaries are multiples of `align`;
 /// writes chunk `index`'s [begin, end).
 void bp_chunk_range(long n, long parts, long align, long index, long *begin, long *end);

@@ -39,6 +39,11 @@ static void sum_task(void *ctx, long task) {
     if (c0 < c1) job->sum_columns(job->cx, job->rows, job->cols, job->out, job->accumulate, c0, c1);
 }
 
+void bp_sum_columns_range(int level, const float *x, long rows, long cols, float *out, int accumulate,
+                          long c0, long c1) {
+    BP_DISPATCH(level, sum_columns_range)(x, rows, cols, out, accumulate, c0, c1);
+}
+
 // x: (rows, cols) -> out: (cols).
 void bp_sum_columns(const bp_context *ctx, const float *x, long rows, long cols, float *out, int accumulate) {
     if (cols <= 0) return;

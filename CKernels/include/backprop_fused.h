@@ -31,10 +31,11 @@ void bp_sgemm_activation_backward(const bp_context *ctx, int path, int trans_a, 
 /// transposed) and sums (+)= the column sums of B over its k rows, i.e. bp_sgemm then
 /// bp_sum_columns(B, k, n, sums, accumulate), bit for bit (rows are added in order, 0 first).
 /// On the blocked path each row of B is added while it is packed, so B is read once.
-/// B: (k, n) with row stride ldb; sums: (n); accumulate: add to sums instead of overwriting.
+/// B: (k, n), contiguous (as bp_sum_columns takes it); sums: (n); accumulate: add to sums
+/// instead of overwriting.
 void bp_sgemm_column_sums(const bp_context *ctx, int path, int trans_a, long m, long n, long k,
-                          const float *a, long lda, const float *b, long ldb, float beta,
-                          float *c, long ldc, float *sums, int accumulate);
+                          const float *a, long lda, const float *b, float beta, float *c, long ldc,
+                          float *sums, int accumulate);
 
 #ifdef __cplusplus
 }

@@ -162,7 +162,7 @@ import Testing
         c.withUnsafeMutableBufferPointer { pc in
             sums.withUnsafeMutableBufferPointer { ps in
                 if fused {
-                    bp_sgemm_column_sums(&context, Int32(path.rawValue), transA ? 1 : 0, m, n, k, a, lda, dz, n, beta,
+                    bp_sgemm_column_sums(&context, Int32(path.rawValue), transA ? 1 : 0, m, n, k, a, lda, dz, beta,
                                          pc.baseAddress!, n, ps.baseAddress!, accumulate ? 1 : 0)
                 } else {
                     bp_sgemm_with(&context, Int32(path.rawValue), transA ? 1 : 0, 0, m, n, k, 1, a, lda, dz, n, beta,

@@ -85,7 +85,7 @@ extension CBackend: FusedGEMMBackend {
         sums: UnsafeMutablePointer<Float>, accumulate: Bool
     ) {
         withContext { context in
-            bp_sgemm_column_sums(context, Int32(BP_GEMM_AUTO.rawValue), transA ? 1 : 0, m, n, k, a, lda, b, n,
+            bp_sgemm_column_sums(context, Int32(BP_GEMM_AUTO.rawValue), transA ? 1 : 0, m, n, k, a, lda, b,
                                  beta, c, ldc, sums, accumulate ? 1 : 0)
         }
     }

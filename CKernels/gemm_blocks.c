@@ -74,6 +74,7 @@ static void derive_configs(void) {
             .kernel = ukernel_for(level)->kernel,
             .mr = blocks.mr, .nr = blocks.nr, .mc = blocks.mc, .kc = blocks.kc, .nc = blocks.nc,
             .b_panel_in_l1 = blocks.b_panel_in_l1,
+            .kernel_a_in_place = ukernel_for(level)->kernel_a_in_place,
         };
     }
 }

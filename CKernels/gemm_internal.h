@@ -14,6 +14,12 @@
 typedef void (*bp_ukernel_fn)(long kc, const float *ap, const float *bp, float *c, long ldc,
                               float alpha, float beta, long mr, long nr);
 
+/// The same microkernel reading A in place instead of a packed panel: A stored (m, k) with
+/// row stride lda, a = &A[0, 0] of the tile; rows >= mr are not read. Same results as
+/// bp_ukernel_fn on the packed panel of the same rows (same FMAs, same order).
+typedef void (*bp_ukernel_a_in_place_fn)(long kc, const float *a, long lda, const float *bp, float *c,
+                                         long ldc, float alpha, float beta, long mr, long nr);
+
 /// A microkernel, its register tile and the shares of the caches its blocks are sized to
 /// (each SIMD level's file defines one; gemm_blocks.c turns them into block sizes).
 /// With an L2 large enough for a wide B block (the B-block order, Zen 4):
@@ -27,6 +33,7 @@ typedef struct {
     bp_ukernel_fn kernel;
     long mr, nr;
     double a_panel_l1, b_block_l2, a_block_l2, b_panel_l1;
+    bp_ukernel_a_in_place_fn kernel_a_in_place;  // NULL: this level always packs A
 } bp_ukernel_info;
 
 const bp_ukernel_info *bp_ukernel_portable(void);
@@ -41,6 +48,7 @@ typedef struct {
     bp_ukernel_fn kernel;
     long mr, nr, mc, kc, nc;
     int b_panel_in_l1;
+    bp_ukernel_a_in_place_fn kernel_a_in_place;  // NULL: A is always packed
 } bp_gemm_config;
 
 /// The config for a SIMD level (not clamped): that level's microkernel with the block sizes

@@ -213,6 +213,34 @@ import Darwin
         }
     }
 
+    /// The blocked path reads an untransposed A in place when the task is at most 16
+    /// micro-panels wide and A's row stride is not a multiple of 512 floats, and packs it
+    /// otherwise (gemm.c, `a_in_place_pays`). The same A laid out both ways (rows 512 floats
+    /// apart, then k + 3) must give bit-identical C, within the reference's tolerance, on every
+    /// level and thread count, for tiles of every height (m mod 6 and mod 8 from 0 to 7).
+    @Test func aReadInPlaceAndPackedAreBitIdentical() {
+        for (m, n, k) in [(1, 16, 300), (2, 100, 509), (3, 256, 1), (5, 33, 300), (7, 128, 509),
+                          (13, 250, 64), (44, 17, 509), (128, 256, 300), (130, 200, 511)] {
+            var packed = GemmCase(false, false, m, n, k, alpha: 0.9, beta: 0.1)
+            let inPlace = packed
+            packed.lda = 512
+            packed.a = [Float](repeating: .nan, count: m * 512)
+            for i in 0..<m {
+                for p in 0..<k { packed.a[i * 512 + p] = inPlace.a[i * inPlace.lda + p] }
+            }
+            let want = inPlace.run(Self.reference)
+            for level in Self.levels {
+                for threads: Int32 in [1, 2, 3] {
+                    let a = inPlace.run(Self.backend, level: level, threads: threads, path: BP_GEMM_BLOCKED)
+                    let b = packed.run(Self.backend, level: level, threads: threads, path: BP_GEMM_BLOCKED)
+                    let check = inPlace.check(a, against: want)
+                    #expect(check.ok, "in place level \(level) threads \(threads) (\(m),\(n),\(k)) err \(check.worst)")
+                    #expect(a == b, "in place vs packed level \(level) threads \(threads) (\(m),\(n),\(k))")
+                }
+            }
+        }
+    }
+
     /// Both loop orders of the blocked path (the B-block order of large-L2 CPUs, the A-block order
     /// of smaller ones), whichever this CPU uses, with blocks small enough that every loop runs
     /// several times and ends on a partial block: equal to the reference, and bit-identical

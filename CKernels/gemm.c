@@ -8,7 +8,8 @@
 //   jc over n by NC:
 //     pc over k by KC (sequential: C accumulates block after block)
 //       pack op(B)[pc:pc+kc, jc:jc+nc] into Bp
-//       ic over m by MC: pack op(A)[ic:ic+mc, pc:pc+kc] into Ap
+//       ic over m by MC: pack op(A)[ic:ic+mc, pc:pc+kc] into Ap (or, on AVX2, let the microkernel
+//                        read an untransposed A in place when the task is narrow: a_in_place_pays)
 //         the two tile loops, in the order the cache sizes chose (gemm_blocks.c):
 //         B-block order (large L2, Bp in L2):    ir over mc by MR (A micro-panel in L1)
 //                                                  jr over nc by NR: the MR x NR microkernel
@@ -109,10 +110,11 @@ static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) 
             bp_pack_b(job->b, job->ldb, job->trans_b, pc, jc, kc, nc, nr_t, bp, sums != NULL ? sums + jc : NULL);
             for (long ic = i0; ic < i1; ic += cfg->mc) {
                 long mc = min_long(cfg->mc, i1 - ic);
-                const float *a_block = job->a + ic * job->lda + pc;
-                if (!job->a_in_place) {
+                const float *a_block = ap;
+                if (job->a_in_place) {
+                    a_block = job->a + ic * job->lda + pc;  // A stored (m, k)
+                } else {
                     bp_pack_a(job->a, job->lda, job->trans_a, ic, pc, mc, kc, mr_t, ap);
-                    a_block = ap;
                 }
                 block_pair block = {a_block, bp, ic, mc, jc, nc, kc, beta, pc + kc == job->k};
                 if (cfg->b_panel_in_l1) {

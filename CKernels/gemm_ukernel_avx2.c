@@ -1,7 +1,9 @@
 // gemm_ukernel_avx2.c: the AVX2 + FMA SGEMM microkernel, a 6 x 16 register tile.
 //
-// Per step p: two 8-float loads of packed B, six broadcasts of packed A, 12 FMAs into 12 ymm
-// accumulators; with the 2 B vectors and 1 broadcast that is 15 of the 16 ymm registers.
+// Per step p of a full tile: two 8-float loads of packed B, six broadcasts of A (from a packed
+// panel, or from A's rows in place), 12 FMAs into 12 ymm accumulators; with the 2 B vectors and
+// 1 broadcast that is 15 of the 16 ymm registers. Tiles of at most 2 or 4 rows run a 2- or
+// 4-row k loop.
 #include <immintrin.h>
 
 #include "gemm_internal.h"

@@ -215,19 +215,28 @@ import Darwin
 
     /// The blocked path reads an untransposed A in place when the task is at most 16
     /// micro-panels wide and A's row stride is not a multiple of 512 floats, and packs it
-    /// otherwise (gemm.c, `a_in_place_pays`). The same A laid out both ways (rows 512 floats
-    /// apart, then k + 3) must give bit-identical C, within the reference's tolerance, on every
-    /// level and thread count, for tiles of every height (m mod 6 and mod 8 from 0 to 7).
+    /// otherwise (gemm.c, `a_in_place_pays`). The same A laid out both ways (rows k + 1 floats
+    /// apart, read in place wherever the task is narrow enough; rows 512 floats apart, always
+    /// packed) must give bit-identical C, within the reference's tolerance, on every level and
+    /// 1–3 threads: tile heights 1 to 6 (m mod 6), grids that split m (44 and 50 rows on 2 or 3
+    /// threads), more rows than one MC block on any CPU (400), and a width (300, 19 panels)
+    /// that packs on 1 thread and reads in place once 2 threads split it. The padding of both
+    /// layouts is NaN, so a read past column k shows up in C.
     @Test func aReadInPlaceAndPackedAreBitIdentical() {
         for (m, n, k) in [(1, 16, 300), (2, 100, 509), (3, 256, 1), (5, 33, 300), (7, 128, 509),
-                          (13, 250, 64), (44, 17, 509), (128, 256, 300), (130, 200, 511)] {
-            var packed = GemmCase(false, false, m, n, k, alpha: 0.9, beta: 0.1)
-            let inPlace = packed
-            packed.lda = 512
-            packed.a = [Float](repeating: .nan, count: m * 512)
-            for i in 0..<m {
-                for p in 0..<k { packed.a[i * 512 + p] = inPlace.a[i * inPlace.lda + p] }
+                          (13, 250, 64), (44, 17, 509), (50, 17, 300), (128, 300, 64),
+                          (128, 256, 300), (130, 200, 511), (400, 64, 100)] {
+            let source = GemmCase(false, false, m, n, k, alpha: 0.9, beta: 0.1, pad: 1)
+            func laidOut(rowStride: Int) -> GemmCase {
+                var g = source
+                g.lda = rowStride
+                g.a = [Float](repeating: .nan, count: m * rowStride)
+                for i in 0..<m {
+                    for p in 0..<k { g.a[i * rowStride + p] = source.a[i * source.lda + p] }
+                }
+                return g
             }
+            let inPlace = laidOut(rowStride: k + 1), packed = laidOut(rowStride: 512)
             let want = inPlace.run(Self.reference)
             for level in Self.levels {
                 for threads: Int32 in [1, 2, 3] {

@@ -169,6 +169,10 @@ static void choose_grid(gemm_job *job, int threads) {
     }
 }
 
+// Read A in place only for tasks at most this many NR panels wide, and only when A's row stride
+// (in floats) is not a multiple of the second (see a_in_place_pays).
+enum { A_IN_PLACE_MAX_PANELS = 16, A_ROW_STRIDE_ALIASING = 512 };
+
 /// Whether the microkernel should read A in place rather than from packed panels. Packing
 /// A costs one copy of each element per task and pays for itself through reuse: each packed
 /// element then meets every NR-wide micro-panel of B in the task's columns. At 16 micro-panels
@@ -183,7 +187,7 @@ static int a_in_place_pays(const gemm_job *job) {
     if (job->trans_a || job->cfg->kernel_a_in_place == NULL) return 0;
     long task_width = (job->n + job->parts_n - 1) / job->parts_n;
     long panels = (task_width + job->cfg->nr - 1) / job->cfg->nr;
-    return panels <= 16 && job->lda % 512 != 0;
+    return panels <= A_IN_PLACE_MAX_PANELS && job->lda % A_ROW_STRIDE_ALIASING != 0;
 }
 
 static const bp_gemm_config *config_for_level(int level) {

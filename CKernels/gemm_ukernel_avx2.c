@@ -63,28 +63,35 @@ static void store_edge_tile(__m256 acc[AVX2_MR][2], int rows, float *restrict c,
     bp_gemm_store_edge(tile, AVX2_NR, c, ldc, mr, nr, alpha, beta);
 }
 
-/// The full kernel's k loop and write-back, for A read through `row` with step a_step.
-/// Tiles of at most 2 or 4 rows (the last rows of an m that is not a multiple of 6, such as
-/// the 2 rows m = 128 leaves) run only those rows' FMAs, a third or two thirds of the full
-/// tile's k loop, in separate functions (inlined into the full kernel, clang spilled its
-/// accumulators). Each element sees the same FMAs in the same order whatever the tile height
+/// A tile of at most ROWS (2 or 4) rows: only those rows' k loop, a third or two thirds of the
+/// full tile's FMAs (the last rows of an m that is not a multiple of 6, such as the 2 rows that
+/// m = 128 leaves). Each element sees the same FMAs in the same order whatever the tile height
 /// or the A layout, so results do not depend on either.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void short_tile(int rows, long kc, const float *const row[AVX2_MR], long a_step,
+                              const float *restrict bp, float *restrict c, long ldc, float alpha,
+                              float beta, long mr, long nr) {
+    __m256 acc[AVX2_MR][2];
+    tile_product(rows, kc, row, a_step, bp, acc);
+    store_edge_tile(acc, rows, c, ldc, alpha, beta, mr, nr);
+}
+
+// One function per height, never inlined: inlined into the full kernel, clang spilled its
+// accumulators.
 __attribute__((target("avx2,fma"), noinline))
 static void tile_rows2(long kc, const float *const row[AVX2_MR], long a_step, const float *restrict bp,
                        float *restrict c, long ldc, float alpha, float beta, long mr, long nr) {
-    __m256 acc[AVX2_MR][2];
-    tile_product(2, kc, row, a_step, bp, acc);
-    store_edge_tile(acc, 2, c, ldc, alpha, beta, mr, nr);
+    short_tile(2, kc, row, a_step, bp, c, ldc, alpha, beta, mr, nr);
 }
 
 __attribute__((target("avx2,fma"), noinline))
 static void tile_rows4(long kc, const float *const row[AVX2_MR], long a_step, const float *restrict bp,
                        float *restrict c, long ldc, float alpha, float beta, long mr, long nr) {
-    __m256 acc[AVX2_MR][2];
-    tile_product(4, kc, row, a_step, bp, acc);
-    store_edge_tile(acc, 4, c, ldc, alpha, beta, mr, nr);
+    short_tile(4, kc, row, a_step, bp, c, ldc, alpha, beta, mr, nr);
 }
 
+/// One tile, A read through `row` with step a_step: short tiles go to tile_rows2/4, full-height
+/// tiles run the 6-row k loop and write back in registers (or through the edge write-back).
 __attribute__((target("avx2,fma"), always_inline))
 static inline void tile(long kc, const float *const row[AVX2_MR], long a_step, const float *restrict bp,
                         float *restrict c, long ldc, float alpha, float beta, long mr, long nr) {

@@ -8,7 +8,7 @@
 //   jc over n by NC:
 //     pc over k by KC (sequential: C accumulates block after block)
 //       pack op(B)[pc:pc+kc, jc:jc+nc] into Bp
-//       ic over m by MC, cut evenly (balanced_step): pack op(A)[ic:ic+mc, pc:pc+kc] into Ap
+//       ic over m by at most MC, cut evenly: pack op(A)[ic:ic+mc, pc:pc+kc] into Ap
 //                        (or, on AVX2, let the microkernel read an untransposed A in place
 //                        when the task is narrow: a_in_place_pays)
 //         the two tile loops, in the order the cache sizes chose (gemm_blocks.c):
@@ -51,18 +51,22 @@ typedef struct {
 
 static long min_long(long x, long y) { return x < y ? x : y; }
 
-/// The step that cuts `extent` into the fewest blocks of at most `max` (a multiple of `unit`),
-/// as even as whole units allow: 512 rows with MC 126 -> 108 + 108 + 108 + 108 + 80, not
-/// 4 x 126 + 8, and 128 rows -> 66 + 62, not 126 + 2. The tiles are the same, but in the
-/// A-block order a short last block loads every micro-panel of B into L1 for one or two tiles,
-/// with nothing to hide the load behind. Measured on AMD EPYC Zen 3 (AVX2), best of 41 calls,
-/// 6 interleaved rounds, even cut / old cut: 2 threads 128x256x784 + bias + ReLU 1.08 (two
-/// runs), 128x128x256 1.06, TN 784x256x128 1.06, NT 128x784x256 1.01, 512^3 1.02, 1024^3
-/// 1.00; 1 thread 512^3 1.08, 128x256x784 1.08, 1024^3 1.01.
-static long balanced_step(long extent, long max, long unit) {
-    long blocks = (extent + max - 1) / max;
-    long per_block = (extent + blocks - 1) / blocks;
-    return (per_block + unit - 1) / unit * unit;
+/// How many blocks of at most MC rows a task of `rows` rows is cut into. Block b is then rows
+/// bp_chunk_range(rows, blocks, MR, b) of the task: the fewest blocks, as even as whole tiles
+/// allow (sizes differ by at most one tile): 128 rows with MC 126 -> 66 + 62, not 126 + 2;
+/// 512 -> 108 + 3 x 102 + 98; 2048 -> 17 blocks of 116-126 rows, not 16 x 126 + 32.
+/// The tiles are the same, but in the A-block order a short last block loads every micro-panel
+/// of B into L1 for one or two tiles, with nothing to hide the load behind. Bit-identical to
+/// any other cut. Measured on AMD EPYC Zen 3 (AVX2): 1.00-1.08x the old cut on the MLP's and
+/// square shapes, but two builds doing identical work differed by 7% in the same harness, so
+/// no speed-up is claimed (docs/KERNELS.md, "Even row blocks").
+static long row_block_count(long rows, long mc) { return (rows + mc - 1) / mc; }
+
+/// The most rows bp_chunk_range gives any of `blocks` blocks of `rows` rows cut at multiples of
+/// `mr`: the height the packing buffer for A must hold (at most MC when MC is a multiple of MR).
+static long row_block_height(long rows, long blocks, long mr) {
+    long tiles = (rows + mr - 1) / mr;
+    return (tiles + blocks - 1) / blocks * mr;
 }
 
 /// A packed MC x KC block of A (or, with job->a_in_place, A itself: ap = &A[ic, pc]) and a
@@ -95,7 +99,8 @@ static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) 
     const bp_gemm_config *cfg = job->cfg;
     long mr_t = cfg->mr, nr_t = cfg->nr;
     long kc_max = job->kc_step;
-    long mc_max = balanced_step(i1 - i0, cfg->mc, mr_t);
+    long row_blocks = row_block_count(i1 - i0, cfg->mc);
+    long mc_max = row_block_height(i1 - i0, row_blocks, mr_t);
     long nc_max = min_long(cfg->nc, ((j1 - j0 + nr_t - 1) / nr_t) * nr_t);
     float *ap = job->a_in_place ? NULL : bp_thread_scratch(0, (size_t)(mc_max * kc_max));
     float *bp = bp_thread_scratch(1, (size_t)(nc_max * kc_max));
@@ -123,8 +128,10 @@ static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) 
             long kc = min_long(kc_max, job->k - pc);
             float beta = pc == 0 ? job->beta : 1.0f;
             bp_pack_b(job->b, job->ldb, job->trans_b, pc, jc, kc, nc, nr_t, bp, sums != NULL ? sums + jc : NULL);
-            for (long ic = i0; ic < i1; ic += mc_max) {
-                long mc = min_long(mc_max, i1 - ic);
+            for (long block = 0; block < row_blocks; block++) {
+                long r0, r1;
+                bp_chunk_range(i1 - i0, row_blocks, mr_t, block, &r0, &r1);
+                long ic = i0 + r0, mc = r1 - r0;
                 const float *a_block = ap;
                 if (job->a_in_place) {
                     a_block = job->a + ic * job->lda + pc;  // A stored (m, k)

@@ -276,12 +276,13 @@ import Darwin
         }
     }
 
-    /// A task's rows are cut into blocks of at most MC, as even as whole tiles allow (128 rows
-    /// with MC 126 run as 66 + 62, not 126 + 2; gemm.c, `balanced_step`). The height of those
-    /// blocks must never change C: every MC from one tile to more than m, both loop orders,
-    /// 1 and 2 threads, must match the reference and be bit-identical to each other, for row
-    /// counts that leave a short last block under the old cut (128, 131 with MC 126; 61 with
-    /// MC 20) and that are shorter than one tile.
+    /// A task's rows are cut into the fewest blocks of at most MC, as even as whole tiles allow
+    /// (128 rows with MC 126 run as 66 + 62, not 126 + 2; gemm.c, `row_block_count`). The
+    /// height of those blocks must never change C: every MC from one tile to more than m, both
+    /// loop orders, 1 and 2 threads, must match the reference and be bit-identical to each
+    /// other, for row counts that a cut into full blocks would leave with a short last one
+    /// (128 and 131 with MC 120 or 126; 61 with MC 30, and with MC 20 on 2 threads), and one
+    /// shorter than a tile.
     @Test func rowBlockHeightNeverChangesResults() {
         for (transA, transB) in [(false, false), (true, false), (false, true)] {
             for (m, n, k) in [(128, 40, 19), (131, 33, 8), (61, 20, 30), (5, 17, 3)] {
@@ -289,7 +290,7 @@ import Darwin
                 let want = g.run(Self.reference)
                 for level in Self.levels {
                     var results: [[Float]] = []
-                    for mc in [1, 12, 20, 120, 126, 1000] {
+                    for mc in [1, 12, 20, 30, 120, 126, 1000] {
                         for order: Int32 in [0, 1] {
                             let blocks = bp_gemm_blocks(mr: 0, nr: 0, mc: mc, kc: 16, nc: 32, b_panel_in_l1: order)
                             for threads: Int32 in [1, 2] {

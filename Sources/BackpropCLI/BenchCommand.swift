@@ -21,7 +21,10 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Each case runs on every selected backend in turn: a warm-up call, then timed calls until \
             --min-time seconds and --repeat calls are reached; the median and the min..max per call \
-            are reported. GEMM is in GFLOP/s (2·M·N·K per call) and percent of the measured FP32 \
+            are reported. Between two backends, when either is multithreaded, the bench waits \
+            --settle seconds so the first one's idle threads stop spinning. With --rounds N every \
+            case runs N times per backend, in alternating order, and the table gives medians over \
+            the rounds and the median of the per-round ratios. GEMM is in GFLOP/s (2·M·N·K per call) and percent of the measured FP32 \
             peak; softmax and cross-entropy in GB/s (one read of the input, one write of the output); \
             train and infer in samples/s (train times single SGD steps on seeded synthetic data, not \
             full epochs). The swift reference skips GEMMs above n=1024 unless both --backend and \
@@ -49,6 +52,12 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("min-time"), help: "Minimum seconds of timed calls per case and backend (default 0.5).")
     var minTime: Double?
 
+    @Option(help: "Run every case on every backend this many times, the backends' order reversed in every other round; the table shows the median over the rounds and the median of the per-round ratios (default 1).")
+    var rounds: Int?
+
+    @Option(help: "Seconds to wait before timing a backend right after a different one when either is multithreaded, so the previous backend's idle threads stop spinning (default 0.25).")
+    var settle: Double?
+
     @Flag(help: "A quick pass: --min-time 0.1, --repeat 3, square GEMMs up to 512 (flags given explicitly win).")
     var quick = false
 
@@ -66,6 +75,12 @@ struct BenchCommand: ParsableCommand {
         }
         if let minTime, !(minTime >= 0 && minTime <= 86_400) {
             throw ValidationError("--min-time must be between 0 and 86400 seconds, got \(minTime)")
+        }
+        if let rounds, !(1...1000).contains(rounds) {
+            throw ValidationError("--rounds must be between 1 and 1000, got \(rounds)")
+        }
+        if let settle, !(settle >= 0 && settle <= 60) {
+            throw ValidationError("--settle must be between 0 and 60 seconds, got \(settle)")
         }
         if let threads { try checkThreadCount(threads) }
         _ = try parsedSizes()
@@ -143,9 +158,10 @@ struct BenchCommand: ParsableCommand {
         }
 
         let settings = BenchSettings(warmupCalls: 1, minTime: minTime ?? (quick ? 0.1 : 0.5),
-                                     minRepeats: repeats ?? (quick ? 3 : 5))
+                                     minRepeats: repeats ?? (quick ? 3 : 5), settleTime: settle ?? 0.25)
         let suite = BenchSuite(backends: backends, settings: settings, peak: peak,
-                               forceReference: names != nil && (squareSizes != nil || !wants(.gemm)))
+                               forceReference: names != nil && (squareSizes != nil || !wants(.gemm)),
+                               rounds: rounds ?? 1)
         let result = try suite.run(cases, onRecord: { say(BenchReport.line($0)) },
                                    onSkip: { say("\($0.caseKey) on \($0.backend): \($0.reason)") })
         if json {

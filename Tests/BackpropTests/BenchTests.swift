@@ -134,6 +134,78 @@ final class FakeBenchClock: BenchClock {
         #expect(table.contains("skipped"))
     }
 
+    @Test func sideBySideWithoutTheReferenceGivesTheFirstBackendOverEachOther() {
+        var c = Self.sampleRecord(gflops: 30)
+        c.backend = "c"
+        var openblas = Self.sampleRecord(gflops: 40)
+        openblas.backend = "openblas"
+        let table = BenchReport.sideBySide([c, openblas], skipped: [], backends: ["c", "openblas"])
+        let lines = table.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].hasSuffix("c/openblas"))
+        #expect(lines[1].hasSuffix("0.75x"))
+        // With the reference selected, the columns stay "x/swift".
+        var swift = Self.sampleRecord(gflops: 3)
+        swift.backend = "swift"
+        let withReference = BenchReport.sideBySide([swift, c], skipped: [], backends: ["swift", "c"])
+        #expect(withReference.split(separator: "\n")[0].hasSuffix("c/swift"))
+        #expect(withReference.split(separator: "\n")[1].hasSuffix("10.0x"))
+    }
+
+    @Test func ratioOverRoundsIsTheMedianOfPerRoundRatiosNotTheRatioOfMedians() throws {
+        var a = Self.sampleRecord(gflops: 20)
+        var b = Self.sampleRecord(gflops: 10)
+        // Per round 10/10, 20/10, 30/60: ratios 1, 2, 0.5 -> median 1 (the figures' ratio is 2).
+        a.roundFigures = [10, 20, 30]
+        b.roundFigures = [10, 10, 60]
+        #expect(BenchReport.ratio(a, over: b) == 1)
+        // Unequal round counts or one round: the figures' ratio.
+        b.roundFigures = [10, 10]
+        #expect(BenchReport.ratio(a, over: b) == 2)
+        a.roundFigures = nil
+        b.roundFigures = nil
+        #expect(BenchReport.ratio(a, over: b) == 2)
+        b.gflops = 0
+        #expect(BenchReport.ratio(a, over: b) == nil)
+        let json = try BenchReport.json([Self.sampleRecord(gflops: 1)])
+        #expect(!json.contains("round_figures"))
+    }
+
+    @Test func roundsAlternateTheOrderAndCombineIntoOneRecordPerCaseAndBackend() throws {
+        let swift = BenchBackend(name: "swift", threads: 1) { SwiftBackend() }
+        let c = BenchBackend(name: "c", threads: 1) { try BackendRegistry.make(name: "c", threads: 1, environment: ProcessEnvironment.current) }
+        let settings = BenchSettings(warmupCalls: 1, minTime: 0, minRepeats: 2, minSampleTime: 0, settleTime: 0)
+        let suite = BenchSuite(backends: [swift, c], settings: settings, peak: nil, forceReference: false, rounds: 3)
+        let cases = [BenchCases.gemmCase(m: 8, n: 6, k: 5, transA: false, transB: false), BenchCases.softmaxCase(rows: 4, cols: 10)]
+        var seen: [String] = []
+        let (records, skipped) = try suite.run(cases, onRecord: { seen.append("\($0.kind.rawValue):\($0.backend)") })
+        #expect(skipped.isEmpty)
+        // Round 0 in the given order, round 1 reversed, round 2 in order again.
+        #expect(seen == ["gemm:swift", "gemm:c", "softmax:swift", "softmax:c",
+                         "gemm:c", "gemm:swift", "softmax:c", "softmax:swift",
+                         "gemm:swift", "gemm:c", "softmax:swift", "softmax:c"])
+        #expect(records.map { "\($0.kind.rawValue):\($0.backend)" } == ["gemm:swift", "gemm:c", "softmax:swift", "softmax:c"])
+        for record in records {
+            let figures = try #require(record.roundFigures)
+            #expect(figures.count == 3 && figures.allSatisfy { $0 > 0 })
+            // The record's figure is the one at the median of the rounds' medians: the middle round figure.
+            let middle = figures.sorted()[1]
+            #expect(abs(record.figure - middle) <= 1e-9 * middle)
+            #expect(record.repeats >= 6)
+            #expect(record.minSeconds <= record.medianSeconds && record.medianSeconds <= record.maxSeconds)
+        }
+    }
+
+    @Test func settlesOnlyWhenTheBackendChangesAndOneSideIsMultithreaded() {
+        let one = BenchBackend(name: "swift", threads: 1) { SwiftBackend() }
+        let two = BenchBackend(name: "c", threads: 2) { SwiftBackend() }
+        #expect(BenchSuite.needsSettling(after: one, before: two, lastIndex: 0, nextIndex: 1))
+        #expect(BenchSuite.needsSettling(after: two, before: one, lastIndex: 1, nextIndex: 0))
+        #expect(!BenchSuite.needsSettling(after: two, before: two, lastIndex: 1, nextIndex: 1))
+        #expect(!BenchSuite.needsSettling(after: one, before: one, lastIndex: 0, nextIndex: 2))
+        #expect(BenchSettings().settleTime == 0.25)
+    }
+
     @Test func readsTheClockFromACpuinfoFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-cpuinfo-\(getpid())").path
         try "processor\t: 0\nmodel name\t: Test CPU\ncpu MHz\t\t: 2596.140\n".write(toFile: path, atomically: true, encoding: .utf8)

@@ -27,7 +27,8 @@ public enum BenchKind: String, Sendable, Codable, CaseIterable {
 
 /// One measurement: a case on one backend. Its JSON keys (`case`, `variant`, `shape`,
 /// `backend`, `threads`, `median_seconds`, `min_seconds`, `max_seconds`, `repeats`, and one of
-/// `gflops` + `percent_of_peak`, `gbps`, `samples_per_second`) are the contract that
+/// `gflops` + `percent_of_peak`, `gbps`, `samples_per_second`; `round_figures` with several
+/// rounds) are the contract that
 /// `scripts/bench-peers` reads.
 public struct BenchRecord: Sendable, Codable, Equatable {
     /// The case kind (`case` in JSON).
@@ -57,6 +58,10 @@ public struct BenchRecord: Sendable, Codable, Equatable {
     public var gbps: Double?
     /// Samples per second at the median time (train and infer cases).
     public var samplesPerSecond: Double?
+    /// With more than one round (`backprop bench --rounds`), the figure of each round in the
+    /// order run (`round_figures` in JSON; absent with one round). The median time above is
+    /// then the median over the rounds of each round's median.
+    public var roundFigures: [Double]?
 
     enum CodingKeys: String, CodingKey {
         case kind = "case"
@@ -68,6 +73,7 @@ public struct BenchRecord: Sendable, Codable, Equatable {
         case percentOfPeak = "percent_of_peak"
         case gbps
         case samplesPerSecond = "samples_per_second"
+        case roundFigures = "round_figures"
     }
 
     /// A record of `timing` for one case on one backend, with the figure that suits its kind.

@@ -22,8 +22,11 @@ public enum BenchReport {
         return text
     }
 
-    /// One row per case and shape, one column per backend (median figure), then the speedup
-    /// of each other backend over the `swift` reference.
+    /// One row per case and shape, one column per backend (median figure), then ratios: each
+    /// other backend over the `swift` reference when it is selected (`c/swift`), else the first
+    /// backend over each other one (`c/openblas`). With several rounds a ratio is the median
+    /// of the per-round ratios (the two backends measured in the same round), else the ratio
+    /// of the figures.
     public static func sideBySide(_ records: [BenchRecord], skipped: [BenchSkip], backends: [String]) -> String {
         var keys: [String] = []
         var byKey: [String: [String: BenchRecord]] = [:]
@@ -39,10 +42,12 @@ public enum BenchReport {
             skips[s.caseKey, default: [:]][s.backend] = "skipped"
         }
         let reference = BenchBackend.referenceName
-        let others = backends.filter { $0 != reference }
-        let compare = backends.contains(reference) ? others : []
+        // (numerator, denominator, decimals) per ratio column.
+        let pairs: [(String, String, Int)] = backends.contains(reference)
+            ? backends.filter { $0 != reference }.map { ($0, reference, 1) }
+            : backends.dropFirst().map { (backends[0], $0, 2) }
         var header = ["case", "unit"] + backends
-        header += compare.map { "\($0)/\(reference)" }
+        header += pairs.map { "\($0.0)/\($0.1)" }
         var rows: [[String]] = [header]
         for key in keys {
             let cells = byKey[key] ?? [:]
@@ -50,13 +55,24 @@ public enum BenchReport {
             row += backends.map { name in
                 cells[name].map { number($0.figure) } ?? skips[key]?[name] ?? "-"
             }
-            row += compare.map { name in
-                guard let fast = cells[name], let ref = cells[reference], ref.figure > 0 else { return "-" }
-                return formatFixed(fast.figure / ref.figure, decimals: 1) + "x"
+            row += pairs.map { top, bottom, decimals in
+                guard let a = cells[top], let b = cells[bottom], let r = ratio(a, over: b) else { return "-" }
+                return formatFixed(r, decimals: decimals) + "x"
             }
             rows.append(row)
         }
         return table(rows)
+    }
+
+    /// `a`'s figure over `b`'s: the median of the per-round ratios when both have the same
+    /// number of rounds (more than one), else the ratio of the figures; nil when undefined.
+    public static func ratio(_ a: BenchRecord, over b: BenchRecord) -> Double? {
+        if let ra = a.roundFigures, let rb = b.roundFigures, ra.count == rb.count, ra.count > 1 {
+            let perRound = zip(ra, rb).compactMap { x, y in y > 0 ? x / y : nil }
+            guard !perRound.isEmpty else { return nil }
+            return BenchTiming(samples: perRound).median
+        }
+        return b.figure > 0 ? a.figure / b.figure : nil
     }
 
     /// Left-aligned first column, right-aligned numbers, two spaces between columns.

@@ -33,15 +33,23 @@ public struct BenchSettings: Sendable, Equatable {
     /// A sample shorter than this repeats the work in a loop (and reports the time per call),
     /// so clock overhead and resolution do not dominate microsecond-sized work.
     public var minSampleTime: Double
+    /// Seconds to wait before measuring a backend right after a different one, when either
+    /// runs more than one thread. A thread pool keeps its idle threads spinning for a while
+    /// after its last call (measured on a 2-CPU AMD EPYC Zen 3: libomp, which the `c` backend
+    /// uses, kept one to two CPUs busy for about 200 ms; OpenBLAS one CPU for about 100 ms),
+    /// and those spinning threads would take CPUs from the next backend's timed calls.
+    public var settleTime: Double
 
-    /// Settings; the defaults measure for at least half a second and five samples.
+    /// Settings; the defaults measure for at least half a second and five samples, and let a
+    /// previous backend's threads settle for 0.25 s.
     public init(warmupCalls: Int = 1, minTime: Double = 0.5, minRepeats: Int = 5,
-                maxRepeats: Int = 100_000, minSampleTime: Double = 0.001) {
+                maxRepeats: Int = 100_000, minSampleTime: Double = 0.001, settleTime: Double = 0.25) {
         self.warmupCalls = warmupCalls
         self.minTime = minTime
         self.minRepeats = minRepeats
         self.maxRepeats = maxRepeats
         self.minSampleTime = minSampleTime
+        self.settleTime = settleTime
     }
 }
 

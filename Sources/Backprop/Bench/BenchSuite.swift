@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A case that was not run on a backend, and why.
 public struct BenchSkip: Sendable, Equatable {
     /// The case as `kind variant shape`.
@@ -9,6 +17,11 @@ public struct BenchSkip: Sendable, Equatable {
 }
 
 /// Runs cases on backends, one backend after the other per case, and collects records.
+///
+/// With several rounds, every case runs on every backend once per round, the backends in the
+/// given order in even rounds and in reverse in odd ones, so no backend is always measured
+/// first (or always right after another's threads went idle). A record then gives the median
+/// over the rounds of each round's median, and keeps each round's figure for paired ratios.
 public struct BenchSuite {
     /// The backends every case runs on, in this order.
     public let backends: [BenchBackend]
@@ -18,52 +31,109 @@ public struct BenchSuite {
     public let peak: PeakEstimate?
     /// Run the `swift` reference on cases marked too slow for it.
     public let forceReference: Bool
+    /// How many times every case runs on every backend (at least 1).
+    public let rounds: Int
 
-    /// A suite over `backends`.
-    public init(backends: [BenchBackend], settings: BenchSettings, peak: PeakEstimate?, forceReference: Bool) {
+    /// A suite over `backends`, measuring every case `rounds` times per backend.
+    public init(backends: [BenchBackend], settings: BenchSettings, peak: PeakEstimate?, forceReference: Bool,
+                rounds: Int = 1) {
         self.backends = backends
         self.settings = settings
         self.peak = peak
         self.forceReference = forceReference
+        self.rounds = Swift.max(rounds, 1)
     }
 
-    /// Runs every case on every backend; `onRecord` and `onSkip` see each result as it comes.
+    /// Runs every case on every backend, `rounds` times; `onRecord` sees each round's record as
+    /// it comes, `onSkip` each skip once. Returns one record per case and backend (combined
+    /// over the rounds) and the skips.
     /// - Throws: what building a backend or a case throws (e.g. a diverged training step).
     public func run(_ cases: [BenchCase], onRecord: (BenchRecord) -> Void = { _ in },
                     onSkip: (BenchSkip) -> Void = { _ in }) throws -> (records: [BenchRecord], skipped: [BenchSkip]) {
-        var records: [BenchRecord] = []
         var skipped: [BenchSkip] = []
         let runner = BenchRunner(settings: settings)
         // One instance per backend for the whole run, so thread pools start once.
         let instances = try backends.map { try $0.make() }
-        for benchCase in cases {
-            for (entry, backend) in zip(backends, instances) {
-                let key = "\(benchCase.kind.rawValue) \(benchCase.variant) \(benchCase.shape)"
-                if entry.name == BenchBackend.referenceName, benchCase.tooSlowForReference, !forceReference {
-                    // The CLI forces a large GEMM with --backend and --sizes, any other case with
-                    // --backend when the selection has no GEMMs (BenchCommand).
-                    let how = benchCase.kind == .gemm
-                        ? "use --backend swift --sizes \(benchCase.shape.prefix { $0 != "x" }) to force"
-                        : "use `backprop bench \(benchCase.kind.rawValue) --backend swift` to force"
-                    let skip = BenchSkip(caseKey: key, backend: entry.name, reason: "skipped (reference too slow; \(how))")
-                    skipped.append(skip)
-                    onSkip(skip)
-                    continue
+        // timings[case][backend]: one timing per round.
+        var timings = Array(repeating: Array(repeating: [BenchTiming](), count: backends.count), count: cases.count)
+        var previous: Int?
+        for round in 0..<rounds {
+            let order = round % 2 == 0 ? Array(backends.indices) : backends.indices.reversed()
+            for (c, benchCase) in cases.enumerated() {
+                for b in order {
+                    let entry = backends[b]
+                    if let reason = skipReason(benchCase, on: entry) {
+                        if round == 0 {
+                            let key = "\(benchCase.kind.rawValue) \(benchCase.variant) \(benchCase.shape)"
+                            let skip = BenchSkip(caseKey: key, backend: entry.name, reason: reason)
+                            skipped.append(skip)
+                            onSkip(skip)
+                        }
+                        continue
+                    }
+                    let work = try benchCase.prepare(instances[b])
+                    if let last = previous, Self.needsSettling(after: backends[last], before: entry, lastIndex: last, nextIndex: b) {
+                        Self.pause(seconds: settings.settleTime)
+                    }
+                    let timing = try runner.measure(work)
+                    previous = b
+                    timings[c][b].append(timing)
+                    onRecord(makeRecord(benchCase, backend: entry, timing: timing))
                 }
-                let work = try benchCase.prepare(backend)
-                let timing = try runner.measure(work)
-                let record = makeRecord(benchCase, backend: entry, timing: timing)
-                records.append(record)
-                onRecord(record)
+            }
+        }
+        var records: [BenchRecord] = []
+        for (c, benchCase) in cases.enumerated() {
+            for (b, entry) in backends.enumerated() where !timings[c][b].isEmpty {
+                records.append(combine(benchCase, backend: entry, rounds: timings[c][b]))
             }
         }
         return (records, skipped)
     }
 
-    func makeRecord(_ benchCase: BenchCase, backend: BenchBackend, timing: BenchTiming) -> BenchRecord {
-        let figure = benchCase.figure(seconds: timing.median)
+    /// Why `benchCase` is not run on `entry`, or nil when it is.
+    func skipReason(_ benchCase: BenchCase, on entry: BenchBackend) -> String? {
+        guard entry.name == BenchBackend.referenceName, benchCase.tooSlowForReference, !forceReference else { return nil }
+        // The CLI forces a large GEMM with --backend and --sizes, any other case with
+        // --backend when the selection has no GEMMs (BenchCommand).
+        let how = benchCase.kind == .gemm
+            ? "use --backend swift --sizes \(benchCase.shape.prefix { $0 != "x" }) to force"
+            : "use `backprop bench \(benchCase.kind.rawValue) --backend swift` to force"
+        return "skipped (reference too slow; \(how))"
+    }
+
+    /// Whether to let threads settle between measuring `last` and `next`: only when the
+    /// backend changes and either side runs more than one thread.
+    static func needsSettling(after last: BenchBackend, before next: BenchBackend, lastIndex: Int, nextIndex: Int) -> Bool {
+        lastIndex != nextIndex && (last.threads > 1 || next.threads > 1)
+    }
+
+    /// Sleeps for `seconds` (nothing for 0 or less).
+    static func pause(seconds: Double) {
+        guard seconds > 0 else { return }
+        usleep(UInt32(Swift.min(seconds, 60) * 1_000_000))
+    }
+
+    /// One record from a case's rounds on one backend: the median over the rounds of each
+    /// round's median, the fastest and slowest sample of any round, every sample counted, and
+    /// (with more than one round) each round's figure in `roundFigures`.
+    func combine(_ benchCase: BenchCase, backend: BenchBackend, rounds: [BenchTiming]) -> BenchRecord {
+        if rounds.count == 1 { return makeRecord(benchCase, backend: backend, timing: rounds[0]) }
+        let all = BenchTiming(samples: rounds.flatMap(\.samples), callsPerSample: rounds[0].callsPerSample)
+        let medianOfRounds = BenchTiming(samples: rounds.map(\.median)).median
+        var record = makeRecord(benchCase, backend: backend, timing: all, medianSeconds: medianOfRounds)
+        record.roundFigures = rounds.map { benchCase.figure(seconds: $0.median) }
+        return record
+    }
+
+    /// The record of `timing`, its figure taken at `medianSeconds` (default: the timing's median).
+    func makeRecord(_ benchCase: BenchCase, backend: BenchBackend, timing: BenchTiming,
+                    medianSeconds: Double? = nil) -> BenchRecord {
+        let median = medianSeconds ?? timing.median
+        let figure = benchCase.figure(seconds: median)
         var record = BenchRecord(kind: benchCase.kind, variant: benchCase.variant, shape: benchCase.shape,
                                  backend: backend.name, threads: backend.threads, timing: timing)
+        record.medianSeconds = median
         switch benchCase.kind {
         case .conv:
             record.gflops = figure

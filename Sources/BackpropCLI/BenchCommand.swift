@@ -21,8 +21,9 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Each case runs on every selected backend in turn: a warm-up call, then timed calls until \
             --min-time seconds and --repeat calls are reached; the median and the min..max per call \
-            are reported. Between two backends, when either is multithreaded, the bench waits \
-            --settle seconds so the first one's idle threads stop spinning. With --rounds N every \
+            are reported. Before timing a backend the bench waits until --settle seconds have passed \
+            since a different multithreaded backend (or the peak probe) finished, so its idle \
+            threads have stopped spinning. With --rounds N every \
             case runs N times per backend, in alternating order, and the table gives medians over \
             the rounds and the median of the per-round ratios. GEMM is in GFLOP/s (2·M·N·K per call) and percent of the measured FP32 \
             peak; softmax and cross-entropy in GB/s (one read of the input, one write of the output); \
@@ -55,7 +56,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Run every case on every backend this many times, the backends' order reversed in every other round; the table shows the median over the rounds and the median of the per-round ratios (default 1).")
     var rounds: Int?
 
-    @Option(help: "Seconds to wait before timing a backend right after a different one when either is multithreaded, so the previous backend's idle threads stop spinning (default 0.25).")
+    @Option(help: "Seconds that must pass after a multithreaded backend finishes before a different backend is timed, so its idle threads stop spinning (default 0.25; 0 turns the wait off).")
     var settle: Double?
 
     @Flag(help: "A quick pass: --min-time 0.1, --repeat 3, square GEMMs up to 512 (flags given explicitly win).")
@@ -149,8 +150,10 @@ struct BenchCommand: ParsableCommand {
         }
 
         var peak: PeakEstimate?
+        var probeThreads = 0
         if wants(.gemm) || wants(.conv) {
             let peakThreads = backends.map(\.threads).max() ?? 1
+            probeThreads = peakThreads
             let estimate = PeakProbe.estimate(threads: peakThreads, simd: try SIMDLevel.resolve())
             say("FP32 peak " + estimate.method)
             say(estimate.nominalFormula)
@@ -161,8 +164,10 @@ struct BenchCommand: ParsableCommand {
                                      minRepeats: repeats ?? (quick ? 3 : 5), settleTime: settle ?? 0.25)
         let suite = BenchSuite(backends: backends, settings: settings, peak: peak,
                                forceReference: names != nil && (squareSizes != nil || !wants(.gemm)),
-                               rounds: rounds ?? 1)
-        let result = try suite.run(cases, onRecord: { say(BenchReport.line($0)) },
+                               rounds: rounds ?? 1, settleBeforeFirst: probeThreads > 1)
+        let roundCount = rounds ?? 1
+        let result = try suite.run(cases, onRound: { if roundCount > 1 { say("round \($0) of \(roundCount)") } },
+                                   onRecord: { say(BenchReport.line($0)) },
                                    onSkip: { say("\($0.caseKey) on \($0.backend): \($0.reason)") })
         if json {
             print(try BenchReport.json(result.records))

@@ -196,14 +196,69 @@ final class FakeBenchClock: BenchClock {
         }
     }
 
-    @Test func settlesOnlyWhenTheBackendChangesAndOneSideIsMultithreaded() {
-        let one = BenchBackend(name: "swift", threads: 1) { SwiftBackend() }
-        let two = BenchBackend(name: "c", threads: 2) { SwiftBackend() }
-        #expect(BenchSuite.needsSettling(after: one, before: two, lastIndex: 0, nextIndex: 1))
-        #expect(BenchSuite.needsSettling(after: two, before: one, lastIndex: 1, nextIndex: 0))
-        #expect(!BenchSuite.needsSettling(after: two, before: two, lastIndex: 1, nextIndex: 1))
-        #expect(!BenchSuite.needsSettling(after: one, before: one, lastIndex: 0, nextIndex: 2))
+    /// A suite whose settling waits run on a fake clock that only the waits advance.
+    static func settlingSuite(_ backends: [BenchBackend], settleBeforeFirst: Bool, rounds: Int,
+                              time: FakeBenchClock, pauses: @escaping (Double) -> Void) -> BenchSuite {
+        let settings = BenchSettings(warmupCalls: 1, minTime: 0, minRepeats: 1, minSampleTime: 0, settleTime: 0.25)
+        var suite = BenchSuite(backends: backends, settings: settings, peak: nil, forceReference: false,
+                               rounds: rounds, settleBeforeFirst: settleBeforeFirst)
+        suite.now = { time.now() }
+        suite.sleep = { seconds in
+            pauses(seconds)
+            time.time += seconds
+        }
+        return suite
+    }
+
+    @Test func waitsForADifferentMultithreadedBackendToSettleAndOnlyThen() throws {
+        let swift = BenchBackend(name: "swift", threads: 1) { SwiftBackend() }
+        let c2 = BenchBackend(name: "c", threads: 2) { try BackendRegistry.make(name: "c", threads: 2, environment: ProcessEnvironment.current) }
+        let c1 = BenchBackend(name: "c", threads: 1) { try BackendRegistry.make(name: "c", threads: 1, environment: ProcessEnvironment.current) }
+        let cases = [BenchCases.gemmCase(m: 8, n: 6, k: 5, transA: false, transB: false), BenchCases.softmaxCase(rows: 4, cols: 10)]
+        for settleBeforeFirst in [false, true] {
+            let time = FakeBenchClock()
+            var pauses: [Double] = []
+            let suite = Self.settlingSuite([swift, c2], settleBeforeFirst: settleBeforeFirst, rounds: 2, time: time) { pauses.append($0) }
+            var order: [String] = []
+            _ = try suite.run(cases, onRecord: { order.append($0.backend) })
+            #expect(order == ["swift", "c", "swift", "c", "c", "swift", "c", "swift"])
+            // Round 1: swift before the second case's swift (c's team went idle); round 2
+            // (reversed): swift after c in both cases. Never before c after c, nor before c
+            // once the wait for the probe has passed. Each wait is the whole 0.25 s here
+            // because only waits move the fake clock.
+            #expect(pauses == Array(repeating: 0.25, count: settleBeforeFirst ? 4 : 3), "settleBeforeFirst \(settleBeforeFirst)")
+        }
+        // Nothing multithreaded: no waits at all.
+        let time = FakeBenchClock()
+        var pauses: [Double] = []
+        let quiet = Self.settlingSuite([swift, c1], settleBeforeFirst: false, rounds: 2, time: time) { pauses.append($0) }
+        _ = try quiet.run(cases)
+        #expect(pauses.isEmpty)
         #expect(BenchSettings().settleTime == 0.25)
+    }
+
+    @Test func roundsPairOnlyTheBackendsThatRanAndReportASkipOnce() throws {
+        let swift = BenchBackend(name: "swift", threads: 1) { SwiftBackend() }
+        let c = BenchBackend(name: "c", threads: 1) { try BackendRegistry.make(name: "c", threads: 1, environment: ProcessEnvironment.current) }
+        let settings = BenchSettings(warmupCalls: 1, minTime: 0, minRepeats: 1, minSampleTime: 0, settleTime: 0)
+        let suite = BenchSuite(backends: [swift, c], settings: settings, peak: nil, forceReference: false, rounds: 3)
+        let slow = BenchCases.gemmCase(m: 9, n: 7, k: 5, transA: false, transB: false, tooSlowForReference: true)
+        var rounds: [Int] = []
+        let (records, skipped) = try suite.run([slow], onRound: { rounds.append($0) })
+        #expect(rounds == [1, 2, 3])
+        #expect(skipped.map(\.backend) == ["swift"])
+        #expect(records.map(\.backend) == ["c"] && records[0].roundFigures?.count == 3)
+        // The record's JSON carries the round figures; the table compares nothing with a
+        // reference that did not run.
+        let json = try BenchReport.json(records)
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        #expect((array[0]["round_figures"] as? [Double])?.count == 3)
+        var openblas = records[0]
+        openblas.backend = "openblas"
+        let table = BenchReport.sideBySide(records + [openblas], skipped: skipped, backends: ["swift", "c", "openblas"])
+        let header = table.split(separator: "\n")[0]
+        #expect(header.hasSuffix("c/openblas") && !header.contains("/swift"))
+        #expect(table.split(separator: "\n")[1].hasSuffix("1.00x"))
     }
 
     @Test func readsTheClockFromACpuinfoFile() throws {

@@ -154,6 +154,8 @@ import Testing
         expectError(try run(["bench", "--min-time", "inf"], in: dir), 2, "--min-time must be between 0 and 86400 seconds")
         expectError(try run(["bench", "--repeat", "9223372036854775807"], in: dir), 2, "--repeat must be between 1 and 1000000")
         expectError(try run(["bench", "--rounds", "0"], in: dir), 2, "--rounds must be between 1 and 1000, got 0")
+        expectError(try run(["bench", "--rounds", "1001"], in: dir), 2, "--rounds must be between 1 and 1000, got 1001")
+        expectError(try run(["bench", "--settle", "inf"], in: dir), 2, "--settle must be between 0 and 60 seconds")
         expectError(try run(["bench", "--settle", "nan"], in: dir), 2, "--settle must be between 0 and 60 seconds")
         expectError(try run(["bench", "--settle=-1"], in: dir), 2, "--settle must be between 0 and 60 seconds")
     }

@@ -60,7 +60,9 @@ public struct BenchRecord: Sendable, Codable, Equatable {
     public var samplesPerSecond: Double?
     /// With more than one round (`backprop bench --rounds`), the figure of each round in the
     /// order run (`round_figures` in JSON; absent with one round). The median time above is
-    /// then the median over the rounds of each round's median.
+    /// then the median over the rounds of each round's median (with an even number of rounds,
+    /// the mean of the middle two times, so the figure is then close to, not exactly, the
+    /// median of these).
     public var roundFigures: [Double]?
 
     enum CodingKeys: String, CodingKey {

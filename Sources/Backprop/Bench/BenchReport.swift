@@ -6,7 +6,8 @@ import Foundation
 
 /// Text, CSV and JSON renderings of bench records.
 public enum BenchReport {
-    /// The CSV and JSON columns, in order.
+    /// The CSV columns and the JSON keys, in order (JSON records of several rounds also carry
+    /// `round_figures`).
     public static let columns = [
         "case", "variant", "shape", "backend", "threads", "median_seconds", "min_seconds", "max_seconds",
         "repeats", "gflops", "percent_of_peak", "gbps", "samples_per_second",
@@ -23,8 +24,8 @@ public enum BenchReport {
     }
 
     /// One row per case and shape, one column per backend (median figure), then ratios: each
-    /// other backend over the `swift` reference when it is selected (`c/swift`), else the first
-    /// backend over each other one (`c/openblas`). With several rounds a ratio is the median
+    /// other backend over the `swift` reference when it is selected and ran (`c/swift`), else
+    /// the first other backend over each remaining one (`c/openblas`). With several rounds a ratio is the median
     /// of the per-round ratios (the two backends measured in the same round), else the ratio
     /// of the figures.
     public static func sideBySide(_ records: [BenchRecord], skipped: [BenchSkip], backends: [String]) -> String {
@@ -43,9 +44,11 @@ public enum BenchReport {
         }
         let reference = BenchBackend.referenceName
         // (numerator, denominator, decimals) per ratio column.
-        let pairs: [(String, String, Int)] = backends.contains(reference)
+        // The reference pairing only when the reference has records (it skips, e.g., `conv`).
+        let referenceRan = records.contains { $0.backend == reference }
+        let pairs: [(String, String, Int)] = backends.contains(reference) && referenceRan
             ? backends.filter { $0 != reference }.map { ($0, reference, 1) }
-            : backends.dropFirst().map { (backends[0], $0, 2) }
+            : Self.comparedPairs(backends.filter { $0 != reference })
         var header = ["case", "unit"] + backends
         header += pairs.map { "\($0.0)/\($0.1)" }
         var rows: [[String]] = [header]
@@ -62,6 +65,11 @@ public enum BenchReport {
             rows.append(row)
         }
         return table(rows)
+    }
+
+    /// The first backend over each of the others, two decimals.
+    static func comparedPairs(_ names: [String]) -> [(String, String, Int)] {
+        names.dropFirst().map { (names[0], $0, 2) }
     }
 
     /// `a`'s figure over `b`'s: the median of the per-round ratios when both have the same

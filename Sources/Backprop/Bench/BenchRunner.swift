@@ -37,7 +37,8 @@ public struct BenchSettings: Sendable, Equatable {
     /// runs more than one thread. A thread pool keeps its idle threads spinning for a while
     /// after its last call (measured on a 2-CPU AMD EPYC Zen 3: libomp, which the `c` backend
     /// uses, kept one to two CPUs busy for about 200 ms; OpenBLAS one CPU for about 100 ms),
-    /// and those spinning threads would take CPUs from the next backend's timed calls.
+    /// and those spinning threads would take CPUs from the next backend's timed calls. The
+    /// wait is what is left of this time since that backend finished; at most 60 s.
     public var settleTime: Double
 
     /// Settings; the defaults measure for at least half a second and five samples, and let a

@@ -33,22 +33,39 @@ public struct BenchSuite {
     public let forceReference: Bool
     /// How many times every case runs on every backend (at least 1).
     public let rounds: Int
+    /// Whether a multithreaded pool ran just before the suite (the CLI's peak probe on the
+    /// OpenMP team), so the first timed backend waits for it to settle too.
+    public let settleBeforeFirst: Bool
+    /// The clock the settling waits are measured on (a fake one in tests).
+    var now: () -> Double
+    /// How the suite waits (a fake clock's advance in tests).
+    var sleep: (Double) -> Void = { BenchSuite.pause(seconds: $0) }
 
     /// A suite over `backends`, measuring every case `rounds` times per backend.
     public init(backends: [BenchBackend], settings: BenchSettings, peak: PeakEstimate?, forceReference: Bool,
-                rounds: Int = 1) {
+                rounds: Int = 1, settleBeforeFirst: Bool = false) {
         self.backends = backends
         self.settings = settings
         self.peak = peak
         self.forceReference = forceReference
         self.rounds = Swift.max(rounds, 1)
+        self.settleBeforeFirst = settleBeforeFirst
+        let clock = MonotonicBenchClock()
+        self.now = { clock.now() }
     }
 
-    /// Runs every case on every backend, `rounds` times; `onRecord` sees each round's record as
-    /// it comes, `onSkip` each skip once. Returns one record per case and backend (combined
-    /// over the rounds) and the skips.
+    /// Runs every case on every backend, `rounds` times; `onRound` sees each round's number
+    /// (from 1) before it starts, `onRecord` each round's record as it comes, `onSkip` each
+    /// skip once. Returns one record per case and backend (combined over the rounds) and the
+    /// skips.
+    ///
+    /// Before timing a backend, the suite waits until `settings.settleTime` seconds have
+    /// passed since a *different* multithreaded backend (or, with `settleBeforeFirst`, the
+    /// code before the suite) last finished, so that backend's idle threads have stopped
+    /// spinning on the CPUs the timed calls need.
     /// - Throws: what building a backend or a case throws (e.g. a diverged training step).
-    public func run(_ cases: [BenchCase], onRecord: (BenchRecord) -> Void = { _ in },
+    public func run(_ cases: [BenchCase], onRound: (Int) -> Void = { _ in },
+                    onRecord: (BenchRecord) -> Void = { _ in },
                     onSkip: (BenchSkip) -> Void = { _ in }) throws -> (records: [BenchRecord], skipped: [BenchSkip]) {
         var skipped: [BenchSkip] = []
         let runner = BenchRunner(settings: settings)
@@ -56,8 +73,11 @@ public struct BenchSuite {
         let instances = try backends.map { try $0.make() }
         // timings[case][backend]: one timing per round.
         var timings = Array(repeating: Array(repeating: [BenchTiming](), count: backends.count), count: cases.count)
-        var previous: Int?
+        // The multithreaded pool that last went idle (its backend's index; nil for code before
+        // the suite) and when.
+        var idlePool: (backend: Int?, since: Double)? = settleBeforeFirst ? (nil, now()) : nil
         for round in 0..<rounds {
+            onRound(round + 1)
             let order = round % 2 == 0 ? Array(backends.indices) : backends.indices.reversed()
             for (c, benchCase) in cases.enumerated() {
                 for b in order {
@@ -72,11 +92,12 @@ public struct BenchSuite {
                         continue
                     }
                     let work = try benchCase.prepare(instances[b])
-                    if let last = previous, Self.needsSettling(after: backends[last], before: entry, lastIndex: last, nextIndex: b) {
-                        Self.pause(seconds: settings.settleTime)
+                    if let idle = idlePool, idle.backend != b {
+                        let remaining = settings.settleTime - (now() - idle.since)
+                        if remaining > 0 { sleep(remaining) }
                     }
                     let timing = try runner.measure(work)
-                    previous = b
+                    if entry.threads > 1 { idlePool = (b, now()) }
                     timings[c][b].append(timing)
                     onRecord(makeRecord(benchCase, backend: entry, timing: timing))
                 }
@@ -102,13 +123,7 @@ public struct BenchSuite {
         return "skipped (reference too slow; \(how))"
     }
 
-    /// Whether to let threads settle between measuring `last` and `next`: only when the
-    /// backend changes and either side runs more than one thread.
-    static func needsSettling(after last: BenchBackend, before next: BenchBackend, lastIndex: Int, nextIndex: Int) -> Bool {
-        lastIndex != nextIndex && (last.threads > 1 || next.threads > 1)
-    }
-
-    /// Sleeps for `seconds` (nothing for 0 or less).
+    /// Sleeps for `seconds`, at most 60 (nothing for 0 or less).
     static func pause(seconds: Double) {
         guard seconds > 0 else { return }
         usleep(UInt32(Swift.min(seconds, 60) * 1_000_000))

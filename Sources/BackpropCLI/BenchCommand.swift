@@ -21,12 +21,12 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Each case runs on every selected backend in turn: a warm-up call, then timed calls until \
             --min-time seconds and --repeat calls are reached; the median and the min..max per call \
-            are reported. Before timing a backend the bench waits until --settle seconds have passed \
-            since a different multithreaded backend (or the peak probe) finished, so its idle \
-            threads have stopped spinning. With --rounds N every \
-            case runs N times per backend, in alternating order, and the table gives medians over \
-            the rounds and the median of the per-round ratios. GEMM is in GFLOP/s (2·M·N·K per call) and percent of the measured FP32 \
-            peak; softmax and cross-entropy in GB/s (one read of the input, one write of the output); \
+            are reported. Before timing a backend the bench waits until --settle seconds have \
+            passed since a different multithreaded backend (or the peak probe) finished, so its \
+            idle threads have stopped spinning. With --rounds N every case runs N times per \
+            backend, in alternating order, and the table gives medians over the rounds and the \
+            median of the per-round ratios. GEMM is in GFLOP/s (2·M·N·K per call) and percent of \
+            the measured FP32 peak; softmax and cross-entropy in GB/s (one read of the input, one write of the output); \
             train and infer in samples/s (train times single SGD steps on seeded synthetic data, not \
             full epochs). The swift reference skips GEMMs above n=1024 unless both --backend and \
             --sizes are given, and the training, inference and convolution cases unless --backend \
@@ -150,10 +150,8 @@ struct BenchCommand: ParsableCommand {
         }
 
         var peak: PeakEstimate?
-        var probeThreads = 0
+        let peakThreads = backends.map(\.threads).max() ?? 1
         if wants(.gemm) || wants(.conv) {
-            let peakThreads = backends.map(\.threads).max() ?? 1
-            probeThreads = peakThreads
             let estimate = PeakProbe.estimate(threads: peakThreads, simd: try SIMDLevel.resolve())
             say("FP32 peak " + estimate.method)
             say(estimate.nominalFormula)
@@ -164,9 +162,8 @@ struct BenchCommand: ParsableCommand {
                                      minRepeats: repeats ?? (quick ? 3 : 5), settleTime: settle ?? 0.25)
         let suite = BenchSuite(backends: backends, settings: settings, peak: peak,
                                forceReference: names != nil && (squareSizes != nil || !wants(.gemm)),
-                               rounds: rounds ?? 1, settleBeforeFirst: probeThreads > 1)
-        let roundCount = rounds ?? 1
-        let result = try suite.run(cases, onRound: { if roundCount > 1 { say("round \($0) of \(roundCount)") } },
+                               rounds: rounds ?? 1, settleBeforeFirst: peak != nil && peakThreads > 1)
+        let result = try suite.run(cases, onRound: { if suite.rounds > 1 { say("round \($0) of \(suite.rounds)") } },
                                    onRecord: { say(BenchReport.line($0)) },
                                    onSkip: { say("\($0.caseKey) on \($0.backend): \($0.reason)") })
         if json {

@@ -25,9 +25,9 @@ public enum BenchReport {
 
     /// One row per case and shape, one column per backend (median figure), then ratios: each
     /// other backend over the `swift` reference when it is selected and ran (`c/swift`), else
-    /// the first other backend over each remaining one (`c/openblas`). With several rounds a ratio is the median
-    /// of the per-round ratios (the two backends measured in the same round), else the ratio
-    /// of the figures.
+    /// the first other backend over each remaining one (`c/openblas`). With several rounds a
+    /// ratio is the median of the per-round ratios (the two backends measured in the same
+    /// round), else the ratio of the figures.
     public static func sideBySide(_ records: [BenchRecord], skipped: [BenchSkip], backends: [String]) -> String {
         var keys: [String] = []
         var byKey: [String: [String: BenchRecord]] = [:]
@@ -46,9 +46,10 @@ public enum BenchReport {
         // (numerator, denominator, decimals) per ratio column.
         // The reference pairing only when the reference has records (it skips, e.g., `conv`).
         let referenceRan = records.contains { $0.backend == reference }
+        let others = backends.filter { $0 != reference }
         let pairs: [(String, String, Int)] = backends.contains(reference) && referenceRan
-            ? backends.filter { $0 != reference }.map { ($0, reference, 1) }
-            : Self.comparedPairs(backends.filter { $0 != reference })
+            ? others.map { ($0, reference, 1) }
+            : others.dropFirst().map { (others[0], $0, 2) }
         var header = ["case", "unit"] + backends
         header += pairs.map { "\($0.0)/\($0.1)" }
         var rows: [[String]] = [header]
@@ -65,11 +66,6 @@ public enum BenchReport {
             rows.append(row)
         }
         return table(rows)
-    }
-
-    /// The first backend over each of the others, two decimals.
-    static func comparedPairs(_ names: [String]) -> [(String, String, Int)] {
-        names.dropFirst().map { (names[0], $0, 2) }
     }
 
     /// `a`'s figure over `b`'s: the median of the per-round ratios when both have the same

@@ -33,8 +33,8 @@ public struct BenchSettings: Sendable, Equatable {
     /// A sample shorter than this repeats the work in a loop (and reports the time per call),
     /// so clock overhead and resolution do not dominate microsecond-sized work.
     public var minSampleTime: Double
-    /// Seconds to wait before measuring a backend right after a different one, when either
-    /// runs more than one thread. A thread pool keeps its idle threads spinning for a while
+    /// Seconds that must pass after a multithreaded backend finishes before a different
+    /// backend is timed (see ``BenchSuite/run(_:onRound:onRecord:onSkip:)``). A thread pool keeps its idle threads spinning for a while
     /// after its last call (measured on a 2-CPU AMD EPYC Zen 3: libomp, which the `c` backend
     /// uses, kept one to two CPUs busy for about 200 ms; OpenBLAS one CPU for about 100 ms),
     /// and those spinning threads would take CPUs from the next backend's timed calls. The

@@ -15,6 +15,7 @@ Failures are written to fuzz-artifacts/cli/ (the command, environment and output
 the exit status 1. See scripts/fuzz-cli, which builds the release binary first.
 """
 import argparse
+import atexit
 import concurrent.futures
 import gzip
 import hashlib
@@ -353,6 +354,7 @@ def main():
     options = parser.parse_args()
     binary = os.path.abspath(options.binary)
     template = tempfile.mkdtemp(prefix="fuzz-cli-template-")
+    atexit.register(shutil.rmtree, template, ignore_errors=True)  # also after an error or Ctrl-C
     make_files(template, binary)
     os.makedirs(options.artifacts, exist_ok=True)
     failures, statuses, started = 0, {}, time.time()
@@ -371,7 +373,6 @@ def main():
                 print(f"FAIL seed {seed}: {problem}: {args} {env}", file=sys.stderr)
             if done % 500 == 0:
                 print(f"{done} cases, {failures} failures, {time.time() - started:.0f} s", file=sys.stderr)
-    shutil.rmtree(template, ignore_errors=True)
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)))
     print(f"fuzz-cli: {options.cases} cases in {time.time() - started:.0f} s, {failures} failures; exit statuses {summary}")
     return 1 if failures else 0

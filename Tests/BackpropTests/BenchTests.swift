@@ -262,9 +262,8 @@ final class FakeBenchClock: BenchClock {
     }
 
     @Test func readsTheClockFromACpuinfoFile() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-cpuinfo-\(getpid())").path
+        let path = TestScratch.file("cpuinfo")
         try "processor\t: 0\nmodel name\t: Test CPU\ncpu MHz\t\t: 2596.140\n".write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(PeakProbe.cpuMegahertz(path: path) == 2596.140)
         #expect(PeakProbe.cpuMegahertz(path: path + ".missing") == nil)
     }

@@ -61,10 +61,9 @@ import Testing
         return Output(status: process.terminationStatus, stdout: contents(out), stderr: contents(err))
     }
 
+    /// A fresh directory to run the CLI in (removed at exit with the rest of ``TestScratch``).
     static func temporaryDirectory() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url.path
+        try TestScratch.directory("cli")
     }
 
     static func json(_ text: String) throws -> [String: Any] {

@@ -7,10 +7,7 @@ import Testing
 
     /// A fresh path in a per-test temporary directory.
     static func temporaryPath(_ name: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("backprop-checkpoint-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory.appendingPathComponent(name).path
+        try TestScratch.directory("checkpoint") + "/" + name
     }
 
     static func randomData(rows: Int, features: Int, classes: Int, seed: UInt64) throws -> Dataset {

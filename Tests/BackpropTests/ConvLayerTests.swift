@@ -248,7 +248,7 @@ import Testing
                                labels: [0, 1, 2]).withSampleShape([1, 4, 4])
         let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.1), backend: backend)
         try trainer.trainStep(data)
-        let path = "/tmp/backprop-cnn-\(UInt64.random(in: 0...UInt64.max)).safetensors"
+        let path = TestScratch.file("cnn.safetensors")
         try ModelCheckpoint(model: model, loss: .crossEntropy()).save(to: path)
         let (tensors, _) = try SafeTensors.read(path: path)
         #expect(tensors["layers.0.weight"]?.shape == [2, 1, 3, 3])
@@ -303,7 +303,7 @@ import Testing
     }
 
     @Test func forgedConvSizesAreFileErrorsBeforeAnyAllocation() throws {
-        let path = "/tmp/backprop-forged-\(UInt64.random(in: 0...UInt64.max)).safetensors"
+        let path = TestScratch.file("forged.safetensors")
         let weight = Tensor(shape: [2, 1, 3, 3])
         try SafeTensors.write(tensors: [("layers.0.weight", weight), ("layers.0.bias", Tensor(shape: [2]))],
                               metadata: ["format": "backprop-1", "architecture": "conv2d:1:16000000:3", "loss": "mse"],

@@ -106,9 +106,7 @@ import Testing
     }
 
     @Test func writeIsAtomicAndReportsErrors() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = URL(fileURLWithPath: try TestScratch.directory("report"))
         let path = directory.appendingPathComponent("report.html").path
         try "old".write(toFile: path, atomically: false, encoding: .utf8)
         try HTMLReport.write(title: "t", history: Self.history(3), to: path)
@@ -142,12 +140,11 @@ import Testing
                        ("model", "64 → 16 ReLU → 10"), ("backend", backend.name), ("optimizer", "Adam, lr 0.01"),
                        ("epochs", "8"), ("test accuracy", formatFixed(accuracy * 100, decimals: 2) + "%")]
         let path = ProcessInfo.processInfo.environment["BACKPROP_REPORT_HTML"]
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("digits-report-\(UUID().uuidString).html").path
+            ?? TestScratch.file("digits-report.html")
         try HTMLReport.write(title: "Digits: 64-16-10 MLP", history: trainer.state.history, evaluation: evaluation,
                              classNames: (0..<10).map(String.init), firstLayerWeights: dense.weight.value,
                              imageShape: (8, 8), summary: summary, to: path)
         let html = try String(contentsOfFile: path, encoding: .utf8)
-        if ProcessInfo.processInfo.environment["BACKPROP_REPORT_HTML"] == nil { try? FileManager.default.removeItem(atPath: path) }
         #expect(Self.occurrences(of: "<figure class=\"tile\"", in: html) == 16)
         #expect(Self.occurrences(of: "<svg", in: html) == 2)
         let counts = try Regex(#"<td[^>]*style="background[^"]*">(\d+)</td>"#)

@@ -12,11 +12,9 @@ let sharedData = packageRoot.deletingLastPathComponent().appendingPathComponent(
 
 /// A fresh empty directory, removed when `body` returns.
 func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("backprop-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
-    return try body(url.path)
+    let path = try TestScratch.directory("scoped")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try body(path)
 }
 
 /// Writes `bytes` to `directory/name` and returns the path.

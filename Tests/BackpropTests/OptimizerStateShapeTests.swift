@@ -19,8 +19,7 @@ import Testing
             let parameter = model.namedParameters.first { name.hasPrefix($0.name + ".") }!.parameter
             #expect(tensor.shape == parameter.value.shape, "\(name)")
         }
-        let path = NSTemporaryDirectory() + "backprop-cnn-adam-\(UInt64.random(in: 0...UInt64.max)).safetensors"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = TestScratch.file("cnn-adam.safetensors")
         try trainer.checkpoint().save(to: path)
         let loaded = try ModelCheckpoint.load(from: path)
         #expect(loaded.optimizer!.state.count == optimizer.state.count)

@@ -9,11 +9,8 @@ import Testing
 struct PluginTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
-    static let directory: String = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-plugins-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url.path
-    }()
+    /// Where the plugins are built; if it cannot be created, the first compile says so.
+    static let directory = (try? TestScratch.directory("plugins")) ?? TestScratch.root + "/plugins"
 
     /// Compiles C `sources` into `directory/file` with the plugin header on the include path.
     /// Returns nil (with the compiler's message) when it does not build.

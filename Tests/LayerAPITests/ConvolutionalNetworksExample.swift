@@ -36,8 +36,7 @@ func trainLeNet(train: Dataset, test: Dataset, epochs: Int, path: String) throws
     func theArticlesLeNetTrainsSavesAndPredicts() throws {
         let (train, test) = try MNIST.load(directory: Self.mnist)
         #expect(train.sampleShape == [1, 28, 28])
-        let path = NSTemporaryDirectory() + "backprop-lenet-\(UInt64.random(in: 0...UInt64.max)).safetensors"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = TestScratch.file("lenet.safetensors")
         let few = test.subset(Array(0..<200))
         let prediction = try trainLeNet(train: train.subset(Array(0..<1000)), test: few, epochs: 1, path: path)
         let loaded = try ModelCheckpoint.load(from: path)

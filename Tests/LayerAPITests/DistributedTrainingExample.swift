@@ -25,8 +25,7 @@ func trainDataParallel(_ train: Dataset, world: any Communicator, path: String) 
 
 @Suite struct DistributedTrainingExampleTests {
     @Test func theArticlesFunctionTrainsOnOneRankAndSaves() throws {
-        let path = NSTemporaryDirectory() + "backprop-dp-\(UInt64.random(in: 0...UInt64.max)).safetensors"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = TestScratch.file("dp.safetensors")
         let digits = try BuiltinDatasets.digits()
         let scaled = try Normalizer(fitting: .scale, to: digits.features).apply(to: digits)
         try trainDataParallel(scaled, world: SingleProcessCommunicator(), path: path)

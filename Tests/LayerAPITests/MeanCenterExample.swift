@@ -242,8 +242,7 @@ final class CountingDense: Dense {
         // The nested block saves as sequential:[...] and loads with its running mean.
         try LayerKind.register(MeanCenter.kind)
         #expect(try Architecture.describe(model) == "sequential:[dense:64:16,meancenter:16:momentum=0.1,relu],dense:16:10")
-        let path = NSTemporaryDirectory() + "backprop-meancenter-nested-\(UInt64.random(in: 0...UInt64.max)).safetensors"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = TestScratch.file("meancenter-nested.safetensors")
         try ModelCheckpoint(model: model, loss: .crossEntropy()).save(to: path)
         let loaded = try ModelCheckpoint.load(from: path).model
         let loadedBlock = try #require(loaded.layers[0] as? Sequential)
@@ -257,8 +256,7 @@ final class CountingDense: Dense {
         let trainer = Trainer(model: model, loss: .crossEntropy(), optimizer: SGD(learningRate: 0.1), backend: backend, seed: 2)
         try trainer.fit(data, epochs: 1, batchSize: 32)
         #expect(try Architecture.describe(model) == "dense:64:16,meancenter:16:momentum=0.1,relu,dense:16:10")
-        let path = NSTemporaryDirectory() + "backprop-meancenter-\(UInt64.random(in: 0...UInt64.max)).safetensors"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = TestScratch.file("meancenter.safetensors")
         try ModelCheckpoint(model: model, loss: .crossEntropy()).save(to: path)
         let loaded = try ModelCheckpoint.load(from: path).model
         #expect(loaded.layers[1] is MeanCenter)
@@ -272,8 +270,7 @@ final class CountingDense: Dense {
     }
 
     @Test func theArticlesUsageTrainsSavesAndLoads() throws {
-        let path = NSTemporaryDirectory() + "backprop-meancenter-\(UInt64.random(in: 0...UInt64.max)).safetensors"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = TestScratch.file("meancenter.safetensors")
         let loaded = try trainSaveAndLoad(try scaledDigits(), path: path).model
         #expect(try Architecture.describe(loaded) == "dense:64:16,meancenter:16:momentum=0.1,relu,dense:16:10")
         #expect(loaded.buffers[0].value.scalars.contains { $0 != 0 })

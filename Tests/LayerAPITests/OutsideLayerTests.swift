@@ -99,7 +99,7 @@ final class Scale: Layer {
             return Scale(width)
         })
         #expect(try Architecture.describe(model) == "scale:2,dense:2:2")
-        let path = "/tmp/backprop-outside-\(UInt64.random(in: 0...UInt64.max)).safetensors"
+        let path = TestScratch.file("outside.safetensors")
         try ModelCheckpoint(model: model, loss: .mse()).save(to: path)
         let loaded = try ModelCheckpoint.load(from: path).model
         #expect(loaded.layers[0] is Scale)
@@ -156,7 +156,7 @@ final class Scale: Layer {
         let model = Sequential([Dense(2, 2), Sequential([scale, ReLU()]), Dense(2, 1)], seed: 4)
         #expect(try Architecture.describe(model) == "dense:2:2,sequential:[scale:2,relu],dense:2:1")
         #expect(model.namedParameters.map(\.name).contains("layers.1.0.gamma"))
-        let path = "/tmp/backprop-outside-nested-\(UInt64.random(in: 0...UInt64.max)).safetensors"
+        let path = TestScratch.file("outside-nested.safetensors")
         try ModelCheckpoint(model: model, loss: .mse()).save(to: path)
         let loaded = try ModelCheckpoint.load(from: path).model
         let inner = try #require(loaded.layers[1] as? Sequential)

@@ -1,0 +1,1 @@
+../BackpropTests/TestScratch.swift

@@ -180,7 +180,10 @@ class Case:
                 "backend": lambda: self.pick(["swift", "c", "openblas", "swift,c", "gpu", ""]),
                 "label": lambda: self.pick(["label", "0", "1", "-1", "99", "b", "zzz"]),
                 "split": lambda: self.pick(["test", "train", "all", "none"]),
-                "example": lambda: self.pick(["worked", "xor", "edges", "nope"])}[kind]()
+                "example": lambda: self.pick(["worked", "xor", "edges", "nope"]),
+                # Valid values stay small (a run has a time limit); the rest probe the bounds.
+                "rounds": lambda: self.pick(["1", "2", "3", "0", "1001", "-1", "2.5", "1e3", "9223372036854775808"]),
+                "settle": lambda: self.pick(["0", "0.001", "0.01", "nan", "inf", "-1", "60.5", "1e400", "-0"])}[kind]()
 
     TRAIN = [("--dataset", "dataset"), ("--data", "in"), ("--label-column", "label"), ("--test-split", "float"),
              ("--layers", "widths"), ("--hidden", "widths"), ("--activation", "act"), ("--loss", "loss"),
@@ -196,7 +199,8 @@ class Case:
                ("--threads", "int"), ("--json", None)]
     TRACE = [("--example", "example"), ("--lr", "float"), ("--decimals", "int"), ("--json", None)]
     BENCH = [("--backend", "backend"), ("--threads", "int"), ("--sizes", "widths"), ("--repeat", "int"),
-             ("--min-time", "float"), ("--json", None), ("--csv", None), ("--quick", None)]
+             ("--min-time", "float"), ("--rounds", "rounds"), ("--settle", "settle"), ("--json", None), ("--csv", None),
+             ("--quick", None)]
 
     def arguments(self):
         r = self.rng

@@ -8,13 +8,18 @@
 // When that leaves NC below MIN_B_BLOCK_WIDTH, the A-block order instead:
 //   KC = b_panel_l1 * L1 / (4 NR)          rounded down to a multiple of 8, in [64, 1024]
 //   MC = a_block_l2 * L2 / (4 KC)          rounded to the nearest multiple of MR, >= MR
-//   NC = L3 / 4 / (4 KC), at most 4096     rounded to the nearest multiple of NR, >= NR
+//   NC = min(L3 / 4, 4 L2) / (4 KC), at most 4096   rounded to the nearest multiple of NR, >= NR
 // Why the switch: in the B-block order every block of A is packed again for each NC columns
 // of C, and each A micro-panel meets only NC / NR micro-panels of B before it is replaced.
 // Measured on AMD EPYC Zen 3 (512 KB L2, AVX2, 1 thread), where the B-block order gets
 // NC = 256: the A-block order with KC 384, MC 126 ran n = 512..2048 at 84-93 GFLOP/s against
 // 80-89 (4-10% faster), and the MLP's shapes (m = 128, one A block) within 2%. On Zen 4
 // (1 MB L2) the B-block order's NC of 480-512 was measured best, so it is kept there.
+// Why at most four L2s of B in the A-block order: an L3 is shared (by a Zen 3 CCX's eight cores,
+// 4 MB each, and on a VM by other tenants), so a B block sized for all of it (8 MB, NC 4096)
+// falls out of it between the MC blocks that stream it. Measured on Zen 3 (AVX2, 1 thread,
+// 2048^3, 25 in-process rounds against NC 4096, median of per-round ratios): NC 1360 (2 MB)
+// 1.03-1.05x, NC 768-1024 1.04-1.08x, NC 512 1.00x; the same build against itself 0.99-1.01x.
 #include <pthread.h>
 
 #include "backprop_cpu.h"
@@ -55,7 +60,8 @@ bp_gemm_blocks bp_gemm_blocks_for_caches(int level, bp_cache_sizes caches) {
     if (blocks.nc < MIN_B_BLOCK_WIDTH) {  // the A-block order
         blocks.b_panel_in_l1 = 1;
         blocks.kc = depth_for(info->b_panel_l1, l1, info->nr);
-        double nc = l3 / 4.0 / (4.0 * (double)blocks.kc);
+        double b_block = l3 / 4.0 < 4.0 * l2 ? l3 / 4.0 : 4.0 * l2;
+        double nc = b_block / (4.0 * (double)blocks.kc);
         blocks.nc = round_to(nc < MAX_B_BLOCK_WIDTH ? nc : MAX_B_BLOCK_WIDTH, info->nr);
     }
     blocks.mc = round_to(info->a_block_l2 * l2 / (4.0 * (double)blocks.kc), info->mr);

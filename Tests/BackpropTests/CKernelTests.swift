@@ -307,6 +307,36 @@ import Darwin
         }
     }
 
+    /// The A-block order cuts a task's columns evenly into blocks of at most NC (n = 1536 with
+    /// NC 1360 runs as 768 + 768; gemm.c, `column_block_count`), the B-block order into full NC
+    /// blocks and a remainder. The width of those blocks must never change C: NC from one panel
+    /// to more than n, both orders, 1 and 2 threads, must match the reference and be
+    /// bit-identical, for widths an even cut splits unlike a full-block cut (100 with NC 48:
+    /// 48 + 32 + 20 against 48 + 48 + 4; 131 and 33 with NC 32), and one narrower than a panel.
+    @Test func columnBlockWidthNeverChangesResults() {
+        for (transA, transB) in [(false, false), (true, false), (false, true)] {
+            for (m, n, k) in [(19, 100, 21), (13, 131, 8), (30, 33, 40), (7, 5, 3)] {
+                let g = GemmCase(transA, transB, m, n, k, alpha: 0.7, beta: 0.3, pad: 2)
+                let want = g.run(Self.reference)
+                for level in Self.levels {
+                    var results: [[Float]] = []
+                    for nc in [1, 32, 48, 64, 96, 4096] {
+                        for order: Int32 in [0, 1] {
+                            let blocks = bp_gemm_blocks(mr: 0, nr: 0, mc: 12, kc: 16, nc: nc, b_panel_in_l1: order)
+                            for threads: Int32 in [1, 2] {
+                                let got = g.run(Self.backend, level: level, threads: threads, blocks: blocks)
+                                let check = g.check(got, against: want)
+                                #expect(check.ok, "NC \(nc) order \(order) level \(level) threads \(threads) \(transA)\(transB) (\(m),\(n),\(k)) err \(check.worst)")
+                                results.append(got)
+                            }
+                        }
+                    }
+                    #expect(results.allSatisfy { $0 == results[0] }, "level \(level) \(transA)\(transB) (\(m),\(n),\(k))")
+                }
+            }
+        }
+    }
+
     // MARK: - Other kernels
 
     /// Runs `body` once per supported SIMD level with a `CBackend` of that level, after checking

@@ -29,17 +29,22 @@ import Testing
         #expect(Self.blocks(BP_SIMD_AVX512, l1: 32 << 10, l2: 1 << 20) == [8, 32, 64, 384, 480, 0])
         #expect(Self.blocks(BP_SIMD_AVX2, l1: 32 << 10, l2: 1 << 20) == [6, 16, 384, 256, 512, 0])
         // Zen 3 (32 KB L1, 512 KB L2): the B block would be 256 wide, so the A-block order runs,
-        // KC from the B micro-panel's share of L1 and NC from a quarter of the 32 MB L3 (capped).
-        #expect(Self.blocks(BP_SIMD_AVX2, l1: 32 << 10, l2: 512 << 10) == [6, 16, 126, 384, 4096, 1])
-        #expect(Self.blocks(BP_SIMD_AVX512, l1: 32 << 10, l2: 512 << 10) == [8, 32, 64, 192, 4096, 1])
+        // KC from the B micro-panel's share of L1 and NC from four L2s (2 MB; a quarter of the
+        // 32 MB L3 would be 8 MB, more than one core's share of it).
+        #expect(Self.blocks(BP_SIMD_AVX2, l1: 32 << 10, l2: 512 << 10) == [6, 16, 126, 384, 1360, 1])
+        #expect(Self.blocks(BP_SIMD_AVX512, l1: 32 << 10, l2: 512 << 10) == [8, 32, 64, 192, 2720, 1])
         // A 48 KB L1 (Intel client cores) deepens KC; a 2 MB L2 widens NC.
         #expect(Self.blocks(BP_SIMD_AVX2, l1: 48 << 10, l2: 2 << 20) == [6, 16, 510, 384, 688, 0])
         // Unknown caches count as 32 KB, 512 KB and 32 MB; tiny ones are clamped to usable blocks.
         #expect(Self.blocks(BP_SIMD_AVX2, l1: 0, l2: 0) == Self.blocks(BP_SIMD_AVX2, l1: 32 << 10, l2: 512 << 10))
         let tiny = Self.blocks(BP_SIMD_AVX2, l1: 1024, l2: 4096)
-        #expect(tiny == [6, 16, 6, 64, 4096, 1], "\(tiny)")
+        #expect(tiny == [6, 16, 6, 64, 64, 1], "\(tiny)")
         let b = bp_gemm_blocks_for_caches(Int32(BP_SIMD_AVX2.rawValue), bp_cache_sizes(l1d: 32 << 10, l2: 512 << 10, l3: 4 << 20))
         #expect(b.nc == 688, "a 4 MB L3 narrows the B block of the A-block order to 1 MB: \(b.nc)")
+        let big = bp_gemm_blocks_for_caches(Int32(BP_SIMD_AVX2.rawValue), bp_cache_sizes(l1d: 32 << 10, l2: 2 << 20, l3: 256 << 20))
+        #expect(big.b_panel_in_l1 == 0 && big.nc == 1024, "a 2 MB L2 takes the B-block order whatever the L3: \(big.nc)")
+        let wide = bp_gemm_blocks_for_caches(Int32(BP_SIMD_AVX2.rawValue), bp_cache_sizes(l1d: 32 << 10, l2: 640 << 10, l3: 256 << 20))
+        #expect(wide.b_panel_in_l1 == 1 && wide.nc == 1712, "four 640 KB L2s of B, not a quarter of 256 MB: \(wide.nc)")
     }
 
     @Test func blocksInUseComeFromThisCPUsCaches() {

@@ -5,7 +5,7 @@
 // m <= 4 with an untransposed B, the narrow path (gemm_narrow.c) for n <= 16, else this driver. The shared-B schedule (gemm_shared_b.c) runs only when asked for.
 //
 // op(A): (m, k), op(B): (k, n) -> C: (m, n), all row-major. Loop nest per task:
-//   jc over n by NC:
+//   jc over n by NC (the A-block order: in blocks of at most NC, cut evenly, like ic):
 //     pc over k by KC (sequential: C accumulates block after block)
 //       pack op(B)[pc:pc+kc, jc:jc+nc] into Bp
 //       ic over m by at most MC, cut evenly: pack op(A)[ic:ic+mc, pc:pc+kc] into Ap

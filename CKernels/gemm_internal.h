@@ -28,7 +28,7 @@ typedef void (*bp_ukernel_a_in_place_fn)(long kc, const float *a, long lda, cons
 ///   a_block_l2: the MC x KC packed block of A, beside the B block in L2 -> sets MC.
 /// With a smaller L2 (the A-block order, Zen 3):
 ///   b_panel_l1: the KC x NR micro-panel of packed B, reused across a whole A block -> sets KC;
-///   a_block_l2 then sets MC with that KC, and the B block spans a share of L3.
+///   a_block_l2 then sets MC with that KC, and the B block spans min(a quarter of L3, four L2s).
 typedef struct {
     bp_ukernel_fn kernel;
     long mr, nr;

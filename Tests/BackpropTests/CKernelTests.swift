@@ -312,7 +312,8 @@ import Darwin
     /// blocks and a remainder. The width of those blocks must never change C: NC from one panel
     /// to more than n, both orders, 1 and 2 threads, must match the reference and be
     /// bit-identical, for widths an even cut splits unlike a full-block cut (100 with NC 48:
-    /// 48 + 32 + 20 against 48 + 48 + 4; 131 and 33 with NC 32), and one narrower than a panel.
+    /// 48 + 32 + 20 against 48 + 48 + 4 with NR 16; 131 and 33 with NC 32 at the portable level's NR
+    /// 8), and one narrower than a panel.
     @Test func columnBlockWidthNeverChangesResults() {
         for (transA, transB) in [(false, false), (true, false), (false, true)] {
             for (m, n, k) in [(19, 100, 21), (13, 131, 8), (30, 33, 40), (7, 5, 3)] {

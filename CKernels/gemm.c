@@ -60,6 +60,7 @@ static long min_long(long x, long y) { return x < y ? x : y; }
 /// any other cut. Measured on AMD EPYC Zen 3 (AVX2): 1.00-1.08x the old cut on the MLP's and
 /// square shapes, but two builds doing identical work differed by 7% in the same harness, so
 /// no speed-up is claimed (docs/KERNELS.md, "Even row blocks").
+/// The same for columns: how many blocks of at most NC columns a task is cut into.
 static long row_block_count(long rows, long mc) { return (rows + mc - 1) / mc; }
 
 /// The most rows bp_chunk_range gives any of `blocks` blocks of `rows` rows cut at multiples of
@@ -70,18 +71,14 @@ static long row_block_height(long rows, long blocks, long mr) {
     return (tiles + blocks - 1) / blocks * mr;
 }
 
-/// How many blocks of at most NC columns a task of `cols` columns is cut into. The A-block
-/// order cuts them evenly, like its rows: n = 1536 with NC 1360 gives 768 + 768, not 1360 + 176,
-/// whose narrow block would pack and stream a block of A for a few micro-panels of B. The
-/// B-block order keeps full NC blocks and a remainder (NC is its L2 budget; unchanged where it
-/// was measured, on Zen 4). Bit-identical either way: each element's k order does not change.
-static long column_block_count(const bp_gemm_config *cfg, long cols) {
-    return cfg->b_panel_in_l1 ? (cols + cfg->nc - 1) / cfg->nc : 0;
-}
-
-/// Columns [*c0, *c1) of block `block` of a task `cols` wide (relative to the task).
+/// Columns [*c0, *c1) of column block `block` of `blocks` of a task `cols` wide (relative to
+/// the task). The A-block order cuts them evenly, like its rows: n = 1536 with NC 1360 gives
+/// 768 + 768, not 1360 + 176, whose narrow block would pack and stream a block of A for a few
+/// micro-panels of B. The B-block order keeps full NC blocks and a remainder (NC is its L2
+/// budget; unchanged where it was measured, on Zen 4). Bit-identical either way: each
+/// element's k order does not change.
 static void column_block(const bp_gemm_config *cfg, long cols, long blocks, long block, long *c0, long *c1) {
-    if (blocks > 0) {
+    if (cfg->b_panel_in_l1) {
         bp_chunk_range(cols, blocks, cfg->nr, block, c0, c1);
     } else {
         *c0 = block * cfg->nc;
@@ -121,9 +118,9 @@ static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) 
     long kc_max = job->kc_step;
     long row_blocks = row_block_count(i1 - i0, cfg->mc);
     long mc_max = row_block_height(i1 - i0, row_blocks, mr_t);
-    long col_blocks = column_block_count(cfg, j1 - j0);
-    long nc_max = col_blocks > 0 ? row_block_height(j1 - j0, col_blocks, nr_t)
-                                 : min_long(cfg->nc, ((j1 - j0 + nr_t - 1) / nr_t) * nr_t);
+    long col_blocks = row_block_count(j1 - j0, cfg->nc);
+    long nc_max = cfg->b_panel_in_l1 ? row_block_height(j1 - j0, col_blocks, nr_t)
+                                     : min_long(cfg->nc, ((j1 - j0 + nr_t - 1) / nr_t) * nr_t);
     float *ap = job->a_in_place ? NULL : bp_thread_scratch(0, (size_t)(mc_max * kc_max));
     float *bp = bp_thread_scratch(1, (size_t)(nc_max * kc_max));
     // Every task of the first row of the grid sums its own columns of B (tasks below it pack
@@ -144,8 +141,8 @@ static void gemm_block(const gemm_job *job, long i0, long i1, long j0, long j1) 
     if (sums != NULL && !job->sums_accumulate) {
         for (long j = j0; j < j1; j++) sums[j] = 0.0f;
     }
-    for (long col_block = 0, c1 = 0; c1 < j1 - j0; col_block++) {
-        long c0;
+    for (long col_block = 0; col_block < col_blocks; col_block++) {
+        long c0, c1;
         column_block(cfg, j1 - j0, col_blocks, col_block, &c0, &c1);
         long jc = j0 + c0, nc = c1 - c0;
         for (long pc = 0; pc < job->k; pc += kc_max) {

@@ -17,9 +17,10 @@
 // (1 MB L2) the B-block order's NC of 480-512 was measured best, so it is kept there.
 // Why at most four L2s of B in the A-block order: an L3 is shared (by a Zen 3 CCX's eight cores,
 // 4 MB each, and on a VM by other tenants), so a B block sized for a quarter of it (an 8 MB
-// budget: NC 4096, 6 MB at KC 384) falls out of it between the MC blocks that stream it. Measured on Zen 3 (AVX2, 1 thread,
-// 2048^3, 25 in-process rounds against NC 4096, median of per-round ratios): NC 1360 (2 MB)
-// 1.03-1.05x, NC 768-1024 1.04-1.08x, NC 512 1.00x; the same build against itself 0.99-1.01x.
+// budget: NC 4096, 6 MB at KC 384) falls out of it between the MC blocks that stream it.
+// Measured on Zen 3 (AVX2, 1 thread, 2048^3, 25 in-process rounds against NC 4096, median of
+// per-round ratios): NC 1360 (2 MB) 1.03-1.05x, NC 768-1024 1.04-1.08x, NC 512 1.00x; the same
+// build against itself 0.99-1.01x.
 #include <pthread.h>
 
 #include "backprop_cpu.h"

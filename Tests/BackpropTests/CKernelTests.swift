@@ -284,50 +284,46 @@ import Darwin
     /// (128 and 131 with MC 120 or 126; 61 with MC 30, and with MC 20 on 2 threads), and one
     /// shorter than a tile.
     @Test func rowBlockHeightNeverChangesResults() {
-        for (transA, transB) in [(false, false), (true, false), (false, true)] {
-            for (m, n, k) in [(128, 40, 19), (131, 33, 8), (61, 20, 30), (5, 17, 3)] {
-                let g = GemmCase(transA, transB, m, n, k, alpha: 1.1, beta: -0.4, pad: 3)
-                let want = g.run(Self.reference)
-                for level in Self.levels {
-                    var results: [[Float]] = []
-                    for mc in [1, 12, 20, 30, 120, 126, 1000] {
-                        for order: Int32 in [0, 1] {
-                            let blocks = bp_gemm_blocks(mr: 0, nr: 0, mc: mc, kc: 16, nc: 32, b_panel_in_l1: order)
-                            for threads: Int32 in [1, 2] {
-                                let got = g.run(Self.backend, level: level, threads: threads, blocks: blocks)
-                                let check = g.check(got, against: want)
-                                #expect(check.ok, "MC \(mc) order \(order) level \(level) threads \(threads) \(transA)\(transB) (\(m),\(n),\(k)) err \(check.worst)")
-                                results.append(got)
-                            }
-                        }
-                    }
-                    #expect(results.allSatisfy { $0 == results[0] }, "level \(level) \(transA)\(transB) (\(m),\(n),\(k))")
-                }
-            }
+        Self.expectBlockSizesNeverChangeResults(
+            shapes: [(128, 40, 19), (131, 33, 8), (61, 20, 30), (5, 17, 3)], alpha: 1.1, beta: -0.4, pad: 3,
+            sizes: [1, 12, 20, 30, 120, 126, 1000], label: "MC") { mc, order in
+            bp_gemm_blocks(mr: 0, nr: 0, mc: mc, kc: 16, nc: 32, b_panel_in_l1: order)
         }
     }
 
     /// The A-block order cuts a task's columns evenly into blocks of at most NC (n = 1536 with
-    /// NC 1360 runs as 768 + 768; gemm.c, `column_block_count`), the B-block order into full NC
+    /// NC 1360 runs as 768 + 768; gemm.c, `column_block`), the B-block order into full NC
     /// blocks and a remainder. The width of those blocks must never change C: NC from one panel
     /// to more than n, both orders, 1 and 2 threads, must match the reference and be
     /// bit-identical, for widths an even cut splits unlike a full-block cut (100 with NC 48:
     /// 48 + 32 + 20 against 48 + 48 + 4 with NR 16; 131 and 33 with NC 32 at the portable level's NR
     /// 8), and one narrower than a panel.
     @Test func columnBlockWidthNeverChangesResults() {
+        Self.expectBlockSizesNeverChangeResults(
+            shapes: [(19, 100, 21), (13, 131, 8), (30, 33, 40), (7, 5, 3)], alpha: 0.7, beta: 0.3, pad: 2,
+            sizes: [1, 32, 48, 64, 96, 4096], label: "NC") { nc, order in
+            bp_gemm_blocks(mr: 0, nr: 0, mc: 12, kc: 16, nc: nc, b_panel_in_l1: order)
+        }
+    }
+
+    /// For NN, TN and NT on every shape and SIMD level: the blocked path with `blocks(size,
+    /// order)` for every size in `sizes`, both loop orders, on 1 and 2 threads, matches the
+    /// reference, and all those results are bit-identical.
+    static func expectBlockSizesNeverChangeResults(shapes: [(Int, Int, Int)], alpha: Float, beta: Float, pad: Int,
+                                                   sizes: [Int], label: String,
+                                                   blocks: (Int, Int32) -> bp_gemm_blocks) {
         for (transA, transB) in [(false, false), (true, false), (false, true)] {
-            for (m, n, k) in [(19, 100, 21), (13, 131, 8), (30, 33, 40), (7, 5, 3)] {
-                let g = GemmCase(transA, transB, m, n, k, alpha: 0.7, beta: 0.3, pad: 2)
-                let want = g.run(Self.reference)
-                for level in Self.levels {
+            for (m, n, k) in shapes {
+                let g = GemmCase(transA, transB, m, n, k, alpha: alpha, beta: beta, pad: pad)
+                let want = g.run(reference)
+                for level in levels {
                     var results: [[Float]] = []
-                    for nc in [1, 32, 48, 64, 96, 4096] {
+                    for size in sizes {
                         for order: Int32 in [0, 1] {
-                            let blocks = bp_gemm_blocks(mr: 0, nr: 0, mc: 12, kc: 16, nc: nc, b_panel_in_l1: order)
                             for threads: Int32 in [1, 2] {
-                                let got = g.run(Self.backend, level: level, threads: threads, blocks: blocks)
+                                let got = g.run(backend, level: level, threads: threads, blocks: blocks(size, order))
                                 let check = g.check(got, against: want)
-                                #expect(check.ok, "NC \(nc) order \(order) level \(level) threads \(threads) \(transA)\(transB) (\(m),\(n),\(k)) err \(check.worst)")
+                                #expect(check.ok, "\(label) \(size) order \(order) level \(level) threads \(threads) \(transA)\(transB) (\(m),\(n),\(k)) err \(check.worst)")
                                 results.append(got)
                             }
                         }

@@ -6,6 +6,7 @@
 // assembly (x86-64; see full_tile_product); tiles of at most 2 or 4 rows, and 5-row tiles that
 // read A in place, run a 2-, 4- or 6-row k loop in intrinsics.
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "gemm_internal.h"
 
@@ -129,6 +130,7 @@ static inline void tile_product(int rows, long kc, const float *const row[AVX2_M
         "vmovups %%ymm13, 288(%[out])\n\t"                                       \
         "vmovups %%ymm14, 320(%[out])\n\t"                                       \
         "vmovups %%ymm15, 352(%[out])\n\t"                                       \
+        "vzeroupper\n\t"                                                         \
         : [a] "+r"(a), [a3] "+r"(a3), [b] "+r"(bp), [quads] "+r"(quads), [rest] "+r"(rest) \
         : [rs] "r"(rs), [out] "r"(out)                                           \
         : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",  \
@@ -137,7 +139,7 @@ static inline void tile_product(int rows, long kc, const float *const row[AVX2_M
 /// The 6-row k loop on a packed A panel (a[p * 6 + i]: rows 4 bytes apart, 24 bytes per step).
 __attribute__((target("avx2,fma"), noinline))
 static void full_tile_product_packed(long kc, const float *a, const float *bp, float *out) {
-    long quads = kc / 4, rest = kc % 4, rs = 4;
+    intptr_t quads = kc / 4, rest = kc % 4, rs = 4;
     const float *a3 = a + 3;
     AVX2_K_LOOP("24", "48", "72", "96");
 }
@@ -145,20 +147,50 @@ static void full_tile_product_packed(long kc, const float *a, const float *bp, f
 /// The 6-row k loop on A in place (row i at a + i lda: 4 bytes per step).
 __attribute__((target("avx2,fma"), noinline))
 static void full_tile_product_in_place(long kc, const float *a, long lda, const float *bp, float *out) {
-    long quads = kc / 4, rest = kc % 4, rs = 4 * lda;
+    intptr_t quads = kc / 4, rest = kc % 4, rs = 4 * (intptr_t)lda;
     const float *a3 = a + 3 * lda;
     AVX2_K_LOOP("4", "8", "12", "16");
 }
 #undef AVX2_K_LOOP
 #undef AVX2_STEP
+
+#if defined(__SANITIZE_ADDRESS__)
+#define BP_AVX2_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BP_AVX2_ASAN 1
+#endif
+#endif
+#ifdef BP_AVX2_ASAN
+/// Reads the first and last of `count` floats at p from C, where AddressSanitizer checks them.
+static void asan_touch(const float *p, long count) {
+    volatile float sink = p[0];
+    sink = p[count - 1];
+    (void)sink;
+}
+#endif
 #endif
 
-/// The k loop of a full-height tile into acc: in assembly on x86-64 when all six rows are real
-/// (an in-place tile of 5 rows repeats its last row instead, so it runs the intrinsics loop).
+/// The k loop of a full-height (5- or 6-row) tile into acc: in assembly on x86-64 for a packed
+/// panel (a 5-row tile's sixth row is the packing's zero padding) and for 6 rows in place (an
+/// in-place tile of 5 rows repeats its last row instead, so it runs the intrinsics loop).
+/// Under AddressSanitizer, which does not see inside inline assembly, the first and last float
+/// of every row of A and of the B micro-panel the loop will read are read from C first, so an
+/// undersized buffer is still reported.
 __attribute__((target("avx2,fma"), always_inline))
 static inline void full_tile_product(long kc, const float *const row[AVX2_MR], long a_step, long lda,
                                      long mr, const float *restrict bp, __m256 acc[AVX2_MR][2]) {
 #if defined(__x86_64__)
+#ifdef BP_AVX2_ASAN
+    if (kc > 0 && (a_step == AVX2_MR || mr == AVX2_MR)) {
+        asan_touch(bp, AVX2_NR * kc);
+        if (a_step == AVX2_MR) {
+            asan_touch(row[0], AVX2_MR * kc);
+        } else {
+            for (int i = 0; i < AVX2_MR; i++) asan_touch(row[i], kc);
+        }
+    }
+#endif
     if (a_step == AVX2_MR) {
         full_tile_product_packed(kc, row[0], bp, (float *)acc);
         return;

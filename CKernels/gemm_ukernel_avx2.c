@@ -79,7 +79,8 @@ static inline void tile_product(int rows, long kc, const float *const row[AVX2_M
 
 // The k loop: zero the accumulators, `quads` iterations of four steps (A advancing A_STEP bytes
 // per step, the strings S1..S4 being 1..4 times A_STEP), `rest` single steps, then the 12
-// accumulators to out (row i: out[16 i .. 16 i + 15]).
+// accumulators to out (row i: out[16 i .. 16 i + 15]). It reads and advances the caller's
+// variables a, a3, bp, quads and rest, and reads rs and out.
 #define AVX2_K_LOOP(S1, S2, S3, S4)                                              \
     __asm__ volatile(                                                            \
         "vxorps %%ymm4, %%ymm4, %%ymm4\n\t"                                      \
@@ -161,14 +162,19 @@ static void full_tile_product_in_place(long kc, const float *a, long lda, const 
 #define BP_AVX2_ASAN 1
 #endif
 #endif
+/// Under AddressSanitizer, reads the first and last of `count` floats at p from C, where it
+/// checks them (it does not see the assembly's loads); otherwise nothing.
+static inline void asan_touch(const float *p, long count) {
 #ifdef BP_AVX2_ASAN
-/// Reads the first and last of `count` floats at p from C, where AddressSanitizer checks them.
-static void asan_touch(const float *p, long count) {
+    if (count <= 0) return;
     volatile float sink = p[0];
     sink = p[count - 1];
     (void)sink;
-}
+#else
+    (void)p;
+    (void)count;
 #endif
+}
 #endif
 
 /// The k loop of a full-height (5- or 6-row) tile into acc: in assembly on x86-64 for a packed
@@ -181,21 +187,15 @@ __attribute__((target("avx2,fma"), always_inline))
 static inline void full_tile_product(long kc, const float *const row[AVX2_MR], long a_step, long lda,
                                      long mr, const float *restrict bp, __m256 acc[AVX2_MR][2]) {
 #if defined(__x86_64__)
-#ifdef BP_AVX2_ASAN
-    if (kc > 0 && (a_step == AVX2_MR || mr == AVX2_MR)) {
-        asan_touch(bp, AVX2_NR * kc);
-        if (a_step == AVX2_MR) {
-            asan_touch(row[0], AVX2_MR * kc);
-        } else {
-            for (int i = 0; i < AVX2_MR; i++) asan_touch(row[i], kc);
-        }
-    }
-#endif
     if (a_step == AVX2_MR) {
+        asan_touch(bp, AVX2_NR * kc);
+        asan_touch(row[0], AVX2_MR * kc);
         full_tile_product_packed(kc, row[0], bp, (float *)acc);
         return;
     }
     if (mr == AVX2_MR) {
+        asan_touch(bp, AVX2_NR * kc);
+        for (int i = 0; i < AVX2_MR; i++) asan_touch(row[i], kc);
         full_tile_product_in_place(kc, row[0], lda, bp, (float *)acc);
         return;
     }

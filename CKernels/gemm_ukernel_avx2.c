@@ -255,12 +255,28 @@ static void tile_rows4(long kc, const float *const row[AVX2_MR], long a_step, co
     short_tile(4, kc, row, a_step, bp, c, ldc, alpha, beta, mr, nr);
 }
 
+/// Starts fetching the cache line holding p, which the tile will write: with PREFETCHW when
+/// `for_write` (the line arrives ready to be written), else with a read prefetch, after which
+/// the first store must still ask for the line's ownership. A hint either way: it never faults.
+__attribute__((always_inline))
+static inline void prefetch_c_line(const float *p, int for_write) {
+#if defined(__x86_64__)
+    if (for_write) {
+        __asm__ volatile("prefetchw (%0)" : : "r"(p));
+        return;
+    }
+#endif
+    (void)for_write;
+    _mm_prefetch((const char *)p, _MM_HINT_T0);
+}
+
 /// One tile, A read through `row` with step a_step: short tiles go to tile_rows2/4, full-height
 /// tiles run the 6-row k loop and write back in registers (or through the edge write-back).
+/// `write_prefetch` (a constant at each call) chooses how the C tile is prefetched.
 __attribute__((target("avx2,fma"), always_inline))
 static inline void tile(long kc, const float *const row[AVX2_MR], long a_step, long lda,
                         const float *restrict bp, float *restrict c, long ldc, float alpha,
-                        float beta, long mr, long nr) {
+                        float beta, long mr, long nr, int write_prefetch) {
     if (mr <= 2) {
         tile_rows2(kc, row, a_step, bp, c, ldc, alpha, beta, mr, nr);
         return;
@@ -270,10 +286,13 @@ static inline void tile(long kc, const float *const row[AVX2_MR], long a_step, l
         return;
     }
     // Start fetching the C tile now; it is needed only after the k loop (measured on Zen 4,
-    // AVX2 forced, 1 thread: +3% at n = 1024, +1% at 2048, neutral on the MLP shapes).
+    // AVX2 forced, 1 thread: +3% at n = 1024, +1% at 2048, neutral on the MLP shapes; on
+    // Zen 3, AVX2, 1 thread, 2048^3: without it 1.13-1.15x slower). Fetching it for writing
+    // (PREFETCHW) rather than for reading measured 1.01-1.03x faster on Zen 3 at 1024^3 and
+    // 2048^3 on 1 and 2 threads and level on the MLP's shapes (docs/KERNELS.md).
     for (int i = 0; i < (int)mr; i++) {
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + i * ldc + 8), _MM_HINT_T0);
+        prefetch_c_line(c + i * ldc, write_prefetch);
+        prefetch_c_line(c + i * ldc + 8, write_prefetch);
     }
     __m256 acc[AVX2_MR][2];
     full_tile_product(kc, row, a_step, lda, mr, bp, acc);
@@ -296,22 +315,49 @@ static inline void tile(long kc, const float *const row[AVX2_MR], long a_step, l
     store_edge_tile(acc, AVX2_MR, c, ldc, alpha, beta, mr, nr);
 }
 
-/// The packed-A microkernel (bp_ukernel_fn).
-__attribute__((target("avx2,fma")))
-static void ukernel_avx2(long kc, const float *restrict ap, const float *restrict bp,
-                         float *restrict c, long ldc, float alpha, float beta, long mr, long nr) {
+/// The packed-A microkernel (bp_ukernel_fn); `write_prefetch` as in tile.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void ukernel_packed(long kc, const float *restrict ap, const float *restrict bp, float *restrict c,
+                                  long ldc, float alpha, float beta, long mr, long nr, int write_prefetch) {
     const float *row[AVX2_MR];
     packed_rows(ap, row);
-    tile(kc, row, AVX2_MR, 0, bp, c, ldc, alpha, beta, mr, nr);
+    tile(kc, row, AVX2_MR, 0, bp, c, ldc, alpha, beta, mr, nr, write_prefetch);
 }
 
 /// The in-place-A microkernel (bp_ukernel_a_in_place_fn): A stored (m, k), row stride lda.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void ukernel_in_place(long kc, const float *restrict a, long lda, const float *restrict bp,
+                                    float *restrict c, long ldc, float alpha, float beta, long mr, long nr,
+                                    int write_prefetch) {
+    const float *row[AVX2_MR];
+    in_place_rows(a, lda, mr, row);
+    tile(kc, row, 1, lda, bp, c, ldc, alpha, beta, mr, nr, write_prefetch);
+}
+
+// The kernels proper, one pair per way of prefetching C.
+__attribute__((target("avx2,fma")))
+static void ukernel_avx2(long kc, const float *restrict ap, const float *restrict bp,
+                         float *restrict c, long ldc, float alpha, float beta, long mr, long nr) {
+    ukernel_packed(kc, ap, bp, c, ldc, alpha, beta, mr, nr, 0);
+}
+
 __attribute__((target("avx2,fma")))
 static void ukernel_avx2_a_in_place(long kc, const float *restrict a, long lda, const float *restrict bp,
                                     float *restrict c, long ldc, float alpha, float beta, long mr, long nr) {
-    const float *row[AVX2_MR];
-    in_place_rows(a, lda, mr, row);
-    tile(kc, row, 1, lda, bp, c, ldc, alpha, beta, mr, nr);
+    ukernel_in_place(kc, a, lda, bp, c, ldc, alpha, beta, mr, nr, 0);
+}
+
+__attribute__((target("avx2,fma")))
+static void ukernel_avx2_prefetchw(long kc, const float *restrict ap, const float *restrict bp,
+                                   float *restrict c, long ldc, float alpha, float beta, long mr, long nr) {
+    ukernel_packed(kc, ap, bp, c, ldc, alpha, beta, mr, nr, 1);
+}
+
+__attribute__((target("avx2,fma")))
+static void ukernel_avx2_a_in_place_prefetchw(long kc, const float *restrict a, long lda,
+                                              const float *restrict bp, float *restrict c, long ldc,
+                                              float alpha, float beta, long mr, long nr) {
+    ukernel_in_place(kc, a, lda, bp, c, ldc, alpha, beta, mr, nr, 1);
 }
 
 static const bp_ukernel_info info = {
@@ -319,4 +365,18 @@ static const bp_ukernel_info info = {
     .b_panel_l1 = 0.75, .kernel_a_in_place = ukernel_avx2_a_in_place,
 };
 
-const bp_ukernel_info *bp_ukernel_avx2(void) { return &info; }
+static const bp_ukernel_info info_prefetchw = {
+    ukernel_avx2_prefetchw, AVX2_MR, AVX2_NR, .a_panel_l1 = 3.0 / 16.0, .b_block_l2 = 0.5,
+    .a_block_l2 = 0.375, .b_panel_l1 = 0.75, .kernel_a_in_place = ukernel_avx2_a_in_place_prefetchw,
+};
+
+/// The AVX2 microkernel for this CPU: the one that prefetches C with PREFETCHW where the CPU
+/// reports it (the PRFCHW bit of CPUID), else the read-prefetch one. Both give bit-identical
+/// results; only the cache hint differs. A hardware fact, read once, like the SIMD level.
+const bp_ukernel_info *bp_ukernel_avx2(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("prfchw")) return &info_prefetchw;
+#endif
+    return &info;
+}

@@ -288,8 +288,8 @@ static inline void tile(long kc, const float *const row[AVX2_MR], long a_step, l
     // Start fetching the C tile now; it is needed only after the k loop (measured on Zen 4,
     // AVX2 forced, 1 thread: +3% at n = 1024, +1% at 2048, neutral on the MLP shapes; on
     // Zen 3, AVX2, 1 thread, 2048^3: without it 1.13-1.15x slower). Fetching it for writing
-    // (PREFETCHW) rather than for reading measured 1.01-1.03x faster on Zen 3 at 1024^3 and
-    // 2048^3 on 1 and 2 threads and level on the MLP's shapes (docs/KERNELS.md).
+    // (PREFETCHW) rather than for reading measured 1.01-1.03x faster on Zen 3 at 512^3-2048^3
+    // on 1 thread and 2048^3 on 2, level at 1024^3 on 2 and on the MLP's shapes (KERNELS.md).
     for (int i = 0; i < (int)mr; i++) {
         prefetch_c_line(c + i * ldc, write_prefetch);
         prefetch_c_line(c + i * ldc + 8, write_prefetch);

@@ -360,19 +360,22 @@ static void ukernel_avx2_a_in_place_prefetchw(long kc, const float *restrict a, 
     ukernel_in_place(kc, a, lda, bp, c, ldc, alpha, beta, mr, nr, 1);
 }
 
+// The cache shares both kernel pairs block for (see the block sizes above).
+#define AVX2_CACHE_SHARES .a_panel_l1 = 3.0 / 16.0, .b_block_l2 = 0.5, .a_block_l2 = 0.375, .b_panel_l1 = 0.75
+
 static const bp_ukernel_info info = {
-    ukernel_avx2, AVX2_MR, AVX2_NR, .a_panel_l1 = 3.0 / 16.0, .b_block_l2 = 0.5, .a_block_l2 = 0.375,
-    .b_panel_l1 = 0.75, .kernel_a_in_place = ukernel_avx2_a_in_place,
+    ukernel_avx2, AVX2_MR, AVX2_NR, AVX2_CACHE_SHARES, .kernel_a_in_place = ukernel_avx2_a_in_place,
 };
 
 static const bp_ukernel_info info_prefetchw = {
-    ukernel_avx2_prefetchw, AVX2_MR, AVX2_NR, .a_panel_l1 = 3.0 / 16.0, .b_block_l2 = 0.5,
-    .a_block_l2 = 0.375, .b_panel_l1 = 0.75, .kernel_a_in_place = ukernel_avx2_a_in_place_prefetchw,
+    ukernel_avx2_prefetchw, AVX2_MR, AVX2_NR, AVX2_CACHE_SHARES,
+    .kernel_a_in_place = ukernel_avx2_a_in_place_prefetchw,
 };
+#undef AVX2_CACHE_SHARES
 
 /// The AVX2 microkernel for this CPU: the one that prefetches C with PREFETCHW where the CPU
 /// reports it (the PRFCHW bit of CPUID), else the read-prefetch one. Both give bit-identical
-/// results; only the cache hint differs. A hardware fact, read once, like the SIMD level.
+/// results; only the cache hint differs. A hardware fact, like the SIMD level (no state kept).
 const bp_ukernel_info *bp_ukernel_avx2(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
